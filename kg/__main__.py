@@ -1,0 +1,7 @@
+"""``python -m kg`` is the ``diplograph`` command."""
+
+import sys
+
+from kg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,197 @@
+"""Plain typed records that flow through the pipeline.
+
+article file -> :class:`Document` -> :class:`Sentence` / :class:`Mention` ->
+:class:`PersonEntity` -> :class:`MeetingRecord` -> RDF. Every stage is a pure function
+from one of these to the next; nothing here knows about RDF or files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from rdflib.namespace import XSD
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A calendar date known to year, month or day precision.
+
+    >>> PartialDate(2026, 3).iso()
+    '2026-03'
+    >>> PartialDate(2023, 8, 25).datatype == XSD.date
+    True
+    >>> PartialDate.from_iso("2024-06")
+    PartialDate(year=2024, month=6, day=None)
+    """
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.day is not None and self.month is None:
+            raise ValueError("a day needs a month")
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise ValueError(f"month out of range: {self.month}")
+        if self.day is not None:
+            _dt.date(self.year, self.month, self.day)  # raises on impossible dates
+        if not 1 <= self.year <= 9999:
+            raise ValueError(f"year out of range: {self.year}")
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def datatype(self):
+        return {"day": XSD.date, "month": XSD.gYearMonth, "year": XSD.gYear}[self.precision]
+
+    def iso(self) -> str:
+        if self.day:
+            return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+        if self.month:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}"
+
+    def to_date(self) -> _dt.date | None:
+        return _dt.date(self.year, self.month, self.day) if self.day else None
+
+    def coarsen(self, precision: str) -> PartialDate:
+        """The same date at ``precision`` (never finer than it is)."""
+        if precision == "year":
+            return PartialDate(self.year)
+        if precision == "month" and self.month:
+            return PartialDate(self.year, self.month)
+        return self
+
+    @classmethod
+    def from_date(cls, value: _dt.date) -> PartialDate:
+        return cls(value.year, value.month, value.day)
+
+    @classmethod
+    def from_iso(cls, text: str) -> PartialDate:
+        parts = [int(p) for p in text.split("-")]
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article, decoded, with what ingestion learned about it.
+
+    Offsets everywhere in the pipeline index into ``text`` (the whole decoded file,
+    front matter included), so evidence can be located in the original article.
+    """
+
+    id: str
+    path: str
+    text: str
+    body_start: int
+    language: str
+    title: str | None = None
+    published: PartialDate | None = None
+    dateline: PartialDate | None = None
+    content_hash: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def reference_date(self) -> PartialDate | None:
+        """The date relative words ("today", "вчера") resolve against.
+
+        The text's own date (a dateline or a title ending in a date) wins over the
+        publication date: a press release dated 11 August that says "today" means
+        11 August even when a site republished it on the 12th.
+        """
+        return self.dateline or self.published
+
+    @property
+    def body(self) -> str:
+        return self.text[self.body_start:]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    paragraph: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name in nominative base form, split into given names and surname."""
+
+    label: str
+    given: tuple[str, ...]
+    surname: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of the document that names an actor, a place or a role.
+
+    ``kind`` is ``person``, ``state``, ``org`` or ``place``. ``key`` is the registry key
+    for states (ISO code), organisations and places; persons carry ``name`` instead.
+    A person's ``role_key``/``role_text``/``affiliation`` come from the title next to it.
+    """
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    sentence: int
+    key: str | None = None
+    name: PersonName | None = None
+    role_key: str | None = None
+    role_text: str | None = None
+    affiliation: str | None = None
+    context: str = ""  # "participant", or why it is only mentioned (e.g. "possessive")
+
+
+@dataclass
+class PersonEntity:
+    """A person as one article knows them, after in-article coreference."""
+
+    local_id: str
+    name: PersonName
+    language: str
+    forms: set[str] = field(default_factory=set)
+    roles: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def affiliations(self) -> set[str]:
+        return {aff for _, _, aff in self.roles if aff}
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A meeting participant: ``("person", local_id)``, ``("state", "KZ")`` or ``("org", key)``."""
+
+    kind: str
+    key: str
+
+
+@dataclass
+class MeetingRecord:
+    participants: list[Participant]
+    evidence: list[tuple[int, int]]
+    mode: str = "in-person"
+    date: PartialDate | None = None
+    place: str | None = None
+    topics: set[str] = field(default_factory=set)
+    planned: bool = False
+    trigger: str = ""
+    segment: tuple[int, int] = (0, 0)  # sentence index range [start, end) whose text describes it
+
+
+@dataclass
+class ArticleExtraction:
+    """Everything extracted from one document."""
+
+    document: Document
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    persons: dict[str, PersonEntity]
+    meetings: list[MeetingRecord]

@@ -1,0 +1,8 @@
+"""Sub-commands of ``diplograph``, one module each, registered in this order.
+
+A module listed here must define ``register(subparsers)``.
+"""
+
+COMMAND_MODULES: list[str] = [
+    "kg.commands.build",
+]

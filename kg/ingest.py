@@ -1,0 +1,265 @@
+"""Reading articles: bytes -> decoded text -> :class:`Document` (language, title, dates).
+
+Every problem with a file becomes an :class:`ArticleError` naming the file and the reason,
+or a warning kept on the document; nothing here raises anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+
+from kg.dates import DateMention, find_dates, years_in
+from kg.errors import ArticleError
+from kg.lang import profile, supported_languages
+from kg.langid import detect_language
+from kg.model import Document, PartialDate
+from kg.text import fold
+
+MAX_BYTES = 5_000_000
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_HTML = re.compile(r"<\s*(html|body|div|p|script|head)\b", re.I)
+
+
+def discover(source: Path) -> list[Path]:
+    """Article files under ``source`` (a folder, searched recursively, or one file), sorted."""
+    source = Path(source)
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise ArticleError(str(source), "no such file or folder")
+    return sorted(
+        p for p in source.rglob("*")
+        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def decode(path: str, data: bytes) -> tuple[str, list[str]]:
+    """Decode article bytes: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1251.
+
+    >>> decode("a.txt", "Привет".encode("cp1251"))
+    ('Привет', ['decoded as windows-1251 (not UTF-8)'])
+    """
+    warnings: list[str] = []
+    if not data.strip():
+        raise ArticleError(path, "the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ["decoded as UTF-16"]
+        except UnicodeDecodeError as error:
+            raise ArticleError(path, f"broken UTF-16 text ({error.reason})") from None
+    if b"\x00" in data[:4096]:
+        raise ArticleError(path, "binary data, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            raise ArticleError(path, "not UTF-8, UTF-16 or Windows-1251 text") from None
+        if sum(ch.isalpha() for ch in text) < 0.5 * len(text.strip()):
+            raise ArticleError(path, "not UTF-8 text and not readable as Windows-1251 either")
+        warnings.append("decoded as windows-1251 (not UTF-8)")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t")
+    if controls > max(8, len(text) // 100):
+        raise ArticleError(path, "binary data, not text")
+    return text, warnings
+
+
+def read_document(path: Path, base: Path | None = None) -> Document:
+    """Read one article file into a :class:`Document`."""
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ArticleError(name, f"too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
+        data = path.read_bytes()
+    except OSError as error:
+        raise ArticleError(name, f"cannot be read ({error.strerror})") from None
+    text, warnings = decode(name, data)
+    return parse_document(path.stem, name, text, warnings)
+
+
+def parse_document(doc_id: str, path: str, text: str, warnings: list[str] | None = None) -> Document:
+    """Build a :class:`Document` from decoded text (front matter optional)."""
+    warnings = list(warnings or [])
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta, body_start, fm_warning = _front_matter(text)
+    if fm_warning:
+        warnings.append(fm_warning)
+    if _HTML.search(text[body_start : body_start + 2000]):
+        warnings.append("looks like HTML, not plain text; tags are read as text")
+    body = text[body_start:]
+    if not body.strip():
+        raise ArticleError(path, "no article text after the front matter")
+    language = _language(meta, body)
+    title = _title(meta, text, body_start)
+    published, dateline = _dates(meta, text, body_start, title, language)
+    return Document(
+        id=doc_id,
+        path=path,
+        text=text,
+        body_start=body_start,
+        language=language,
+        title=title,
+        published=published,
+        dateline=dateline,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        warnings=tuple(warnings),
+    )
+
+
+def _front_matter(text: str) -> tuple[dict, int, str | None]:
+    if not text.startswith("---"):
+        return {}, 0, None
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, 0, "front matter is not closed by a '---' line; read as article text"
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark else ""
+        return {}, match.end(), f"front matter is not valid YAML{where}; ignored"
+    if not isinstance(meta, dict):
+        return {}, match.end(), "front matter is not a mapping; ignored"
+    return meta, match.end(), None
+
+
+def _language(meta: dict, body: str) -> str:
+    declared = str(meta.get("lang") or meta.get("language") or "").strip().lower()[:2]
+    if declared in supported_languages():
+        return declared
+    return detect_language(body)
+
+
+def _title(meta: dict, text: str, body_start: int) -> str | None:
+    if meta.get("title"):
+        return " ".join(str(meta["title"]).split())
+    lines = [ln.strip() for ln in text[body_start:].split("\n") if ln.strip()]
+    for line in lines[:12]:
+        if line.startswith("#"):
+            return line.lstrip("#").strip() or None
+    for line in lines[:3]:
+        if 15 <= len(line) <= 250 and not _is_date_line(line) and line[-1] not in ".:!?":
+            return line
+    for line in lines:
+        if not _is_date_line(line):
+            return line if len(line) <= 200 else line[:200].rsplit(" ", 1)[0] + " …"
+    return None
+
+
+def _is_date_line(line: str) -> bool:
+    stripped = re.sub(r"[\W\d_]+", " ", line).split()
+    return bool(re.search(r"\d{4}", line)) and len(stripped) <= 4
+
+
+def _meta_date(meta: dict) -> PartialDate | None:
+    for key in ("date", "published", "pubDate", "pub_date", "datePublished"):
+        value = meta.get(key)
+        if isinstance(value, _dt.datetime):
+            return PartialDate.from_date(value.date())
+        if isinstance(value, _dt.date):
+            return PartialDate.from_date(value)
+        if isinstance(value, str):
+            match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value)
+            if match:
+                try:
+                    return PartialDate(int(match[1]), int(match[2]), int(match[3]))
+                except ValueError:
+                    return None
+    return None
+
+
+def _dates(
+    meta: dict, text: str, body_start: int, title: str | None, lang: str
+) -> tuple[PartialDate | None, PartialDate | None]:
+    """(publication date, the text's own date) as far as the article states them."""
+    lang_for_dates = lang if lang in supported_languages() else None
+    published = _meta_date(meta)
+    dateline = None
+    if lang_for_dates:
+        head_lines = [ln for ln in text[body_start:].split("\n") if ln.strip()][:8]
+        if title:
+            dateline = _title_date(lang_for_dates, title)
+        for line in head_lines:
+            found = _date_line(lang_for_dates, line)
+            if found:
+                published = published or found
+                break
+        if published is None or dateline is None:
+            found = _dateline(lang_for_dates, text, body_start)
+            if found:
+                dateline = dateline or found
+                published = published or found
+    return published, dateline
+
+
+def _full(mentions: list[DateMention]) -> list[PartialDate]:
+    out = []
+    for m in mentions:
+        if m.year and m.month and m.day and not m.is_relative:
+            resolved = m.resolve(None)
+            if resolved:
+                out.append(resolved)
+    return out
+
+
+def _title_date(lang: str, title: str) -> PartialDate | None:
+    """A title ending in a date ("... - 11 АВГУСТ 2023") gives the text's own date."""
+    mentions = find_dates(lang, title)
+    if mentions and not title[mentions[-1].end :].strip(" -–—|,.)("):
+        full = _full(mentions[-1:])
+        return full[0] if full else None
+    return None
+
+
+def _date_line(lang: str, line: str) -> PartialDate | None:
+    """A short line that states a full date ("date 2024-06-26", "السبت 26/أغسطس/2023 - 05:05 م")."""
+    if len(line) > 80:
+        return None
+    mentions = find_dates(lang, line)
+    full = _full(mentions)
+    if not full:
+        return None
+    rest = line
+    for m in mentions:
+        rest = rest.replace(m.text, " ")
+    words = [w for w in re.findall(r"[^\W\d_]+", rest) if len(w) > 1]
+    date_words = {fold(w) for w in profile(lang).get("date_words", [])}
+    informative = [w for w in words if fold(w) not in date_words]
+    if len(informative) <= 4:
+        return full[0]
+    return None
+
+
+def _dateline(lang: str, text: str, body_start: int) -> PartialDate | None:
+    """A news dateline at the start of a paragraph: "Астана. 12 марта. AGENCY – ...".
+
+    A dateline without a year takes the latest year the article mentions (not after today).
+    """
+    for paragraph in re.finditer(r"[^\n]+", text[body_start : body_start + 3000]):
+        line = paragraph.group()
+        head = re.match(r"\s*([^\W\d_][\w\s\-]{1,30}?)[.,]\s+", line)
+        if not head:
+            continue
+        mentions = find_dates(lang, line, head.end(), min(len(line), head.end() + 40))
+        if not mentions or mentions[0].start != head.end() or mentions[0].month is None:
+            continue
+        first = mentions[0]
+        if first.day is None:
+            continue
+        if first.year:
+            return first.resolve(None)
+        this_year = _dt.date.today().year
+        years = [y for y in years_in(text[body_start:]) if y <= this_year]
+        if years:
+            return first.resolve(PartialDate(max(years), 12, 31))
+        return None
+    return None

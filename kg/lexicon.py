@@ -1,0 +1,132 @@
+"""Phrase lexicons matched against tokens: longest match wins and consumes its tokens.
+
+>>> lex = Lexicon.build("mk", {"trade": ["трговија"], "human-trafficking": ["трговиј* со луѓе"]})
+>>> from kg.text import tokenize
+>>> [(m.label, m.text) for m in lex.find(tokenize("борба против трговијата со луѓе и трговија"))]
+[('human-trafficking', 'трговијата со луѓе'), ('trade', 'трговија')]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from kg.normalise import lexicon_key, prefix_forms, token_keys
+from kg.text import Token, fold
+
+
+@dataclass(frozen=True)
+class _Word:
+    key: str
+    prefix: bool
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    label: str
+    words: tuple[_Word, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Match:
+    label: str
+    start: int  # token index
+    end: int  # token index, exclusive
+    char_start: int
+    char_end: int
+    text: str
+    phrase: str
+
+
+class Lexicon:
+    """A set of labelled phrases for one language."""
+
+    def __init__(self, lang: str, phrases: Iterable[Phrase]):
+        self.lang = lang
+        self.phrases = list(phrases)
+        self._by_first: dict[str, list[Phrase]] = defaultdict(list)
+        self._prefix_first: dict[str, list[Phrase]] = defaultdict(list)
+        for phrase in self.phrases:
+            first = phrase.words[0]
+            if first.prefix:
+                self._prefix_first[first.key[:2]].append(phrase)
+            else:
+                self._by_first[first.key].append(phrase)
+
+    @classmethod
+    def build(
+        cls, lang: str, entries: Mapping[str, Sequence[str]], case_sensitive: bool = False
+    ) -> Lexicon:
+        phrases = []
+        for label, texts in entries.items():
+            for text in texts or ():
+                words = tuple(_parse_word(lang, w, case_sensitive) for w in str(text).split())
+                if words:
+                    phrases.append(Phrase(label, words, str(text)))
+        return cls(lang, phrases)
+
+    def merged(self, other: Lexicon) -> Lexicon:
+        return Lexicon(self.lang, [*self.phrases, *other.phrases])
+
+    def _word_matches(self, word: _Word, token: Token) -> bool:
+        if word.case_sensitive:
+            return token.surface == word.key or token.surface.rstrip("’'s") == word.key
+        if word.prefix:
+            return any(form.startswith(word.key) for form in prefix_forms(self.lang, token.surface))
+        return word.key in token_keys(self.lang, token.surface)
+
+    def _candidates(self, token: Token) -> list[Phrase]:
+        found: list[Phrase] = []
+        if self._prefix_first:
+            for head in {form[:2] for form in prefix_forms(self.lang, token.surface)}:
+                found.extend(self._prefix_first.get(head, ()))
+        for key in token_keys(self.lang, token.surface):
+            found.extend(self._by_first.get(key, ()))
+        found.extend(self._by_first.get(token.surface, ()))
+        return found
+
+    def match_at(self, tokens: Sequence[Token], i: int) -> list[tuple[Phrase, int]]:
+        """Every phrase matching at token ``i`` with its end index."""
+        out = []
+        for phrase in self._candidates(tokens[i]):
+            n = len(phrase.words)
+            if i + n <= len(tokens) and all(
+                self._word_matches(w, tokens[i + k]) for k, w in enumerate(phrase.words)
+            ):
+                out.append((phrase, i + n))
+        return out
+
+    def find(self, tokens: Sequence[Token], text: str | None = None) -> list[Match]:
+        """Non-overlapping matches, scanning left to right, longest phrase first."""
+        matches: list[Match] = []
+        i = 0
+        while i < len(tokens):
+            options = self.match_at(tokens, i)
+            if not options:
+                i += 1
+                continue
+            phrase, end = max(options, key=lambda o: (o[1], -len(o[0].source), o[0].label))
+            span_text = (
+                text[tokens[i].start : tokens[end - 1].end]
+                if text is not None
+                else " ".join(t.surface for t in tokens[i:end])
+            )
+            matches.append(
+                Match(phrase.label, i, end, tokens[i].start, tokens[end - 1].end, span_text, phrase.source)
+            )
+            i = end
+        return matches
+
+
+def _parse_word(lang: str, word: str, case_sensitive: bool) -> _Word:
+    if case_sensitive:
+        return _Word(word, prefix=False, case_sensitive=True)
+    if word.endswith("*") and len(word) > 1:
+        stem = fold(word[:-1])
+        if lang == "ar":
+            stem = lexicon_key(lang, stem)
+        return _Word(stem, prefix=True)
+    return _Word(lexicon_key(lang, word), prefix=False)

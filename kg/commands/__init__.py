@@ -5,4 +5,5 @@ A module listed here must define ``register(subparsers)``.
 
 COMMAND_MODULES: list[str] = [
     "kg.commands.build",
+    "kg.commands.analyze",
 ]

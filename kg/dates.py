@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 
@@ -86,7 +86,7 @@ def _safe(year: int, month: int | None, day: int | None) -> PartialDate | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _month_lexicon(lang: str) -> Lexicon:
     from kg.lang import profile
 
@@ -105,7 +105,7 @@ def _month_lexicon(lang: str) -> Lexicon:
     return Lexicon.build(lang, {k: sorted(v) for k, v in names.items()})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _weekday_lexicon(lang: str) -> Lexicon:
     from kg.lang import profile
 
@@ -118,7 +118,7 @@ def _weekday_lexicon(lang: str) -> Lexicon:
     return Lexicon.build(lang, {k: sorted(v) for k, v in names.items()})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _relative_lexicon(lang: str) -> Lexicon:
     from kg.lang import profile
 

@@ -7,6 +7,8 @@ their stable identifiers, which are checked against a strict pattern.
 
 >>> mint("article", "002_d8447541c7744ffc")
 rdflib.term.URIRef('https://w3id.org/diplograph/id/article/002_d8447541c7744ffc')
+>>> mint("article", "статья 1")
+rdflib.term.URIRef('https://w3id.org/diplograph/id/article/h81b5114ab4a15695')
 >>> mint("state", "KZ")
 rdflib.term.URIRef('https://w3id.org/diplograph/id/state/KZ')
 >>> mint("person", "murat nurtleu") == mint("person", "  Murat   NURTLEU ")
@@ -58,6 +60,8 @@ def mint(kind: str, *key: str) -> URIRef:
         raise IRIError(f"empty key for an IRI of kind {kind!r}")
     if kind in _HASHED_KINDS:
         return ID[f"{kind}/{key_hash(*key)}"]
+    if kind == "article" and (len(key) != 1 or not _STABLE_ID.match(key[0])):
+        return ID[f"article/h{key_hash(*key)}"]  # a file name that is not a safe identifier
     if kind in _STABLE_KINDS:
         if len(key) != 1 or not _STABLE_ID.match(key[0]):
             raise IRIError(f"{kind!r} needs one stable identifier, got {key!r}")

@@ -6,7 +6,7 @@ Adding a language means adding its folder; nothing here names a language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,13 @@ def load_yaml(path: Path) -> Any:
         return yaml.safe_load(handle)
 
 
-@lru_cache(maxsize=None)
+@cache
 def supported_languages() -> tuple[str, ...]:
     """Codes of the languages that have a ``profile.yaml``."""
     return tuple(sorted(p.parent.name for p in LANG_DIR.glob("*/profile.yaml")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def profile(code: str) -> dict[str, Any]:
     return load_yaml(LANG_DIR / code / "profile.yaml") or {}
 
@@ -53,7 +53,7 @@ class LanguageData:
     settings: dict[str, Any]
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(code: str) -> LanguageData:
     """All lexicons of language ``code``."""
     topics = _optional(code, "topics.yaml") or {}

@@ -128,12 +128,21 @@ class PersonName:
 
 
 @dataclass(frozen=True)
+class Role:
+    """A post as the text states it: a role-scheme key, the words used, and whose post it is."""
+
+    key: str | None
+    text: str
+    affiliation: str | None  # "state:KZ" or "org:osce"
+
+
+@dataclass(frozen=True)
 class Mention:
     """A span of the document that names an actor, a place or a role.
 
     ``kind`` is ``person``, ``state``, ``org`` or ``place``. ``key`` is the registry key
     for states (ISO code), organisations and places; persons carry ``name`` instead.
-    A person's ``role_key``/``role_text``/``affiliation`` come from the title next to it.
+    A person's ``roles`` come from the titles next to the name.
     """
 
     kind: str
@@ -143,10 +152,11 @@ class Mention:
     sentence: int
     key: str | None = None
     name: PersonName | None = None
-    role_key: str | None = None
-    role_text: str | None = None
-    affiliation: str | None = None
-    context: str = ""  # "participant", or why it is only mentioned (e.g. "possessive")
+    roles: tuple[Role, ...] = ()
+    context: str = "free"  # how it takes part: free, affiliation, location, delegation, mentioned, ...
+    token_start: int = 0
+    token_end: int = 0
+    role_span: tuple[int, int] = (0, 0)  # token range of the name with its titles (persons)
 
 
 @dataclass
@@ -157,12 +167,12 @@ class PersonEntity:
     name: PersonName
     language: str
     forms: set[str] = field(default_factory=set)
-    roles: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
 
     @property
     def affiliations(self) -> set[str]:
-        return {aff for _, _, aff in self.roles if aff}
+        return {role.affiliation for role in self.roles if role.affiliation}
 
 
 @dataclass(frozen=True)

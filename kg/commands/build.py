@@ -1,0 +1,25 @@
+"""``diplograph build SRC_DIR --out DIR``: articles -> ``DIR/graph.ttl``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kg.pipeline import build
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("build", help="build the knowledge graph from a folder of articles")
+    parser.add_argument("source", type=Path, help="folder of .txt/.md articles (searched recursively)")
+    parser.add_argument("--out", type=Path, default=Path("exports"), help="output folder (default: exports)")
+    parser.add_argument("--strict", action="store_true", help="exit non-zero when any article was skipped or warned")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = build(args.source, args.out)
+    print(report.summary(), file=sys.stderr)
+    if args.strict and (report.errors or report.warnings):
+        return 1
+    return 0

@@ -1,0 +1,373 @@
+"""From a :class:`Document` to its persons and meetings (one article at a time, a pure function).
+
+Stages, in order: sentences -> parsed sentences (registry entities, titles, cues) -> persons
+(two passes: names first, then references back to them) -> states/organisations with their
+role in the sentence -> meetings (participants, mode, date, place) -> topics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from kg.dates import find_dates
+from kg.lang import language, supported_languages
+from kg.lexicon import Match
+from kg.model import (
+    ArticleExtraction,
+    Document,
+    MeetingRecord,
+    Mention,
+    PartialDate,
+    Participant,
+    PersonEntity,
+    PersonName,
+    Sentence,
+)
+from kg.recognise import SentenceParse, find_agents, find_persons, name_keys, parse_sentence
+from kg.registry import compound_lexicon, entry
+from kg.text import fold, split_sentences
+
+LOOKAHEAD_SENTENCES = 3
+PLANNED_WINDOW_BEFORE = 5
+PLANNED_WINDOW_AFTER = 2
+
+
+def extract(doc: Document) -> ArticleExtraction:
+    """Everything the article says about meetings, as plain records."""
+    if doc.language not in supported_languages():
+        return ArticleExtraction(doc, [], [], {}, [])
+    lang = doc.language
+    sentences = split_sentences(doc.text, doc.body_start)
+    parses = [parse_sentence(doc.text, s, lang) for s in sentences]
+    first_pass = [find_persons(doc.text, p, lang, {}) for p in parses]
+    known = _known_names(lang, [m for ms in first_pass for m in ms])
+    for p in parses:
+        p.persons = find_persons(doc.text, p, lang, known)
+        p.agents = find_agents(p, p.persons, doc.text)
+    persons, mention_entity = _cluster_persons(lang, [m for p in parses for m in p.persons])
+    meetings = _meetings(doc, parses, mention_entity, persons)
+    mentions = [m for p in parses for m in (*p.persons, *p.agents)]
+    return ArticleExtraction(doc, sentences, mentions, persons, meetings)
+
+
+# --- persons within one article ---------------------------------------------------------------------
+
+
+def _known_names(lang: str, mentions: list[Mention]) -> dict[str, PersonName]:
+    """Keys (surnames and their inflected/clitic variants) of names introduced in the article."""
+    known: dict[str, PersonName] = {}
+    for m in mentions:
+        if m.name is None or (len(m.name.label.split()) < 2 and m.context not in ("title", "honorific")):
+            continue
+        last = m.name.label.split()[-1]
+        for key in name_keys(lang, last):
+            if len(key) >= 3:
+                known.setdefault(key, m.name)
+        if lang == "ar":
+            known.setdefault(arabic_skeleton(last), m.name)
+    return known
+
+
+def arabic_skeleton(word: str) -> str:
+    """An Arabic name without long vowels, to match spelling variants ("نورتليو" ~ "نورتلو")."""
+    folded = fold(word)
+    return folded[:1] + re.sub("[اويى]", "", folded[1:]) if len(folded) >= 5 else folded
+
+
+def _compatible_given(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if not a or not b:
+        return True
+    fa, fb = fold(a[0]), fold(b[0])
+    return fa[:3] == fb[:3]
+
+
+def _cluster_persons(lang: str, mentions: list[Mention]) -> tuple[dict[str, PersonEntity], dict[int, str]]:
+    """Group the article's person mentions into persons (coreference inside the article)."""
+    entities: dict[str, PersonEntity] = {}
+    by_key: dict[str, list[str]] = {}
+    mention_entity: dict[int, str] = {}
+    ordered = sorted(range(len(mentions)), key=lambda i: (-len(mentions[i].name.label.split()), mentions[i].start))
+    for i in ordered:
+        m = mentions[i]
+        name = m.name
+        surname_keys = name_keys(lang, name.surname.split()[-1]) | (
+            {arabic_skeleton(name.surname.split()[-1])} if lang == "ar" else set()
+        )
+        target = None
+        for key in sorted(surname_keys):
+            for local_id in by_key.get(key, []):
+                if _compatible_given(entities[local_id].name.given, name.given):
+                    target = local_id
+                    break
+            if target:
+                break
+        if target is None:
+            target = f"p{len(entities) + 1}"
+            entities[target] = PersonEntity(target, name, lang)
+        entity = entities[target]
+        entity.forms.add(name.label)
+        entity.mentions.append(m)
+        for role in m.roles:
+            if role not in entity.roles:
+                entity.roles.append(role)
+        for key in surname_keys:
+            by_key.setdefault(key, [])
+            if target not in by_key[key]:
+                by_key[key].append(target)
+        mention_entity[id(m)] = target
+    return entities, mention_entity
+
+
+# --- meetings ---------------------------------------------------------------------------------------
+
+
+def _planned(trigger: Match, parse: SentenceParse) -> bool:
+    return any(
+        trigger.start - PLANNED_WINDOW_BEFORE <= cue.start <= trigger.end + PLANNED_WINDOW_AFTER
+        for cue in parse.planned
+    )
+
+
+def _mode(parse: SentenceParse, triggers: list[Match]) -> str:
+    labels = {t.label for t in triggers}
+    for mode in ("video", "phone", "session"):
+        if mode in labels:
+            return mode
+    return "in-person"
+
+
+def _cut(parse: SentenceParse, trigger: Match) -> int:
+    """Token index where the clause about the meeting ends (a proposal or plan begins)."""
+    cues = [c.start for c in (*parse.planned, *parse.mention_only) if c.start >= trigger.end]
+    return min(cues) if cues else len(parse.tokens)
+
+
+def _meetings(
+    doc: Document, parses: list[SentenceParse], mention_entity: dict[int, str], persons: dict[str, PersonEntity]
+) -> list[MeetingRecord]:
+    records: list[MeetingRecord] = []
+    meeting_sentences: list[int] = []
+    for index, parse in enumerate(parses):
+        real = [t for t in parse.triggers if not _planned(t, parse) and t.start not in parse.quoted]
+        if not real:
+            continue
+        cut = _cut(parse, real[0])
+        people = []
+        for m in parse.persons:
+            if m.context == "mentioned" or m.token_start >= cut:
+                continue
+            pid = mention_entity[id(m)]
+            if pid not in people:
+                people.append(pid)
+        institutions = [a for a in parse.agents if a.kind in ("state", "org") and a.context in ("free", "delegation")
+                        and a.token_start < cut]
+        mode = _mode(parse, real)
+        groups = _participant_groups(people, institutions, mode, persons)
+        if not groups:
+            if len(people) == 1:
+                _attach_representative(records, people[0], persons, parse)
+            continue
+        meeting_sentences.append(index)
+        for group in groups:
+            records.append(MeetingRecord(
+                participants=group, evidence=[(parse.sentence.start, parse.sentence.end)], mode=mode,
+                trigger=real[0].text, segment=(index, index + 1),
+            ))
+            records[-1].date = _date_in(doc, parse, cut)
+            records[-1].place = _place_in(parse)
+    _replace_states_by_representatives(records, parses, persons)
+    records = _merge_same_participants(records)
+    _set_segments(records, parses)
+    _default_dates(doc, records)
+    for record in records:
+        record.topics = _topics(doc, parses, record)
+    return records
+
+
+def _participant_groups(
+    people: list[str], institutions: list[Mention], mode: str, persons: dict[str, PersonEntity]
+) -> list[list[Participant]]:
+    person_parts = [Participant("person", pid) for pid in people]
+    affiliated = {a for pid in people for a in persons[pid].affiliations}
+    objects: list[Participant] = []
+    for a in institutions:
+        part = Participant(a.kind, a.key)
+        if f"{a.kind}:{a.key}" in affiliated or part in objects:
+            continue
+        objects.append(part)
+    if len(person_parts) >= 2:
+        return [person_parts]
+    if len(person_parts) == 1:
+        if not objects:
+            return []
+        if mode == "session":
+            orgs = [o for o in objects if o.kind == "org"]
+            return [person_parts + (orgs[:1] or objects[:1])]
+        return [person_parts + [o] for o in objects]
+    if mode == "session":
+        states = [o for o in objects if o.kind == "state"]
+        orgs = [o for o in objects if o.kind == "org"]
+        if states and orgs:
+            return [states + orgs[:1]]
+        return []
+    return [objects] if len(objects) >= 2 else []
+
+
+def _attach_representative(
+    records: list[MeetingRecord], pid: str, persons: dict[str, PersonEntity], parse: SentenceParse
+) -> None:
+    """A lone person in a meeting sentence ("the minister briefed the meeting") who represents a
+    state that took part in the previous meeting without a named person."""
+    if not records:
+        return
+    last = records[-1]
+    for k, part in enumerate(last.participants):
+        if part.kind == "state" and f"state:{part.key}" in persons[pid].affiliations:
+            last.participants[k] = Participant("person", pid)
+            last.evidence.append((parse.sentence.start, parse.sentence.end))
+            return
+
+
+def _replace_states_by_representatives(
+    records: list[MeetingRecord], parses: list[SentenceParse], persons: dict[str, PersonEntity]
+) -> None:
+    """"The delegation of X took part ... In his speech, X's representative Y said" → Y takes part."""
+    starts = sorted({r.segment[0] for r in records})
+    for record in records:
+        first = record.segment[0]
+        later = [s for s in starts if s > first]
+        stop = min([first + 1 + LOOKAHEAD_SENTENCES, *later])
+        for k, part in enumerate(record.participants):
+            if part.kind != "state":
+                continue
+            for index in range(first, min(stop, len(parses))):
+                found = _representative(parses[index], part.key, persons, record)
+                if found:
+                    record.participants[k] = Participant("person", found)
+                    span = (parses[index].sentence.start, parses[index].sentence.end)
+                    if span not in record.evidence:
+                        record.evidence.append(span)
+                    break
+
+
+def _representative(
+    parse: SentenceParse, state: str, persons: dict[str, PersonEntity], record: MeetingRecord
+) -> str | None:
+    taken = {p.key for p in record.participants if p.kind == "person"}
+    for pid, person in persons.items():
+        if pid in taken or f"state:{state}" not in person.affiliations:
+            continue
+        if any(m.sentence == parse.sentence.index and m.context != "mentioned" for m in person.mentions):
+            return pid
+    return None
+
+
+def _merge_same_participants(records: list[MeetingRecord]) -> list[MeetingRecord]:
+    merged: list[MeetingRecord] = []
+    for record in records:
+        key = frozenset(record.participants)
+        same = next((m for m in merged if frozenset(m.participants) == key
+                     and (m.date is None or record.date is None or m.date == record.date)), None)
+        if same is None:
+            merged.append(record)
+            continue
+        same.evidence.extend(e for e in record.evidence if e not in same.evidence)
+        same.date = same.date or record.date
+        same.place = same.place or record.place
+        if same.mode == "in-person" and record.mode != "in-person":
+            same.mode = record.mode
+    return merged
+
+
+def _set_segments(records: list[MeetingRecord], parses: list[SentenceParse]) -> None:
+    """Each meeting is described by its sentence and those after it, up to the next meeting."""
+    starts = sorted({r.segment[0] for r in records})
+    for record in records:
+        first = record.segment[0]
+        later = [s for s in starts if s > first]
+        record.segment = (first, later[0] if later else len(parses))
+
+
+def _date_in(doc: Document, parse: SentenceParse, cut: int) -> PartialDate | None:
+    limit = parse.tokens[cut - 1].end if 0 < cut <= len(parse.tokens) else parse.sentence.end
+    for mention in find_dates(doc.language, doc.text, parse.sentence.start, limit):
+        if mention.month is None and not mention.is_relative:
+            continue
+        resolved = mention.resolve(doc.reference_date)
+        if resolved is not None:
+            return resolved
+    return None
+
+
+def _default_dates(doc: Document, records: list[MeetingRecord]) -> None:
+    """A meeting the text does not date happened by the article's date: that day when the article
+    reports one meeting (a press release of the day), otherwise that month."""
+    reference = doc.reference_date
+    if reference is None:
+        return
+    undated = [r for r in records if r.date is None]
+    for record in undated:
+        record.date = reference if len(records) == 1 else reference.coarsen("month")
+
+
+def _place_in(parse: SentenceParse) -> str | None:
+    for agent in parse.agents:
+        if agent.kind == "city":
+            return f"city:{agent.key}"
+    for agent in parse.agents:
+        if agent.kind == "state" and agent.context == "location":
+            return f"state:{agent.key}"
+    return None
+
+
+# --- topics -----------------------------------------------------------------------------------------
+
+
+def _topics(doc: Document, parses: list[SentenceParse], record: MeetingRecord) -> set[str]:
+    """Topic notations whose cues occur in the meeting's sentences, outside names and titles."""
+    lang = doc.language
+    data = language(lang)
+    participants = {f"{p.kind}:{p.key}" for p in record.participants}
+    topics: set[str] = set()
+    for parse in parses[record.segment[0] : record.segment[1]]:
+        masked = {i for m in parse.entities for i in range(m.start, m.end)}
+        for person in parse.persons:
+            masked |= set(range(*person.role_span)) if person.role_span != (0, 0) else set()
+            masked |= set(range(person.token_start, person.token_end))
+        visible = [t for i, t in enumerate(parse.tokens) if i not in masked]
+        topics |= {m.label for m in data.topics.find(visible)}
+        for agent in parse.agents:
+            item = entry(f"{agent.kind}:{agent.key}")
+            if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants \
+                    and item is not None:
+                topics.add("multilateral")
+        if _bilateral_compound(lang, parse):
+            topics.add("bilateral-relations")
+    return topics
+
+
+def _bilateral_compound(lang: str, parse: SentenceParse) -> bool:
+    """A hyphenated pair of state adjectives ("казахско-египетский") speaks of bilateral relations."""
+    lexicon = compound_lexicon(lang)
+    if not lexicon.phrases:
+        return False
+    from kg.text import Token
+
+    for token in parse.tokens:
+        if "-" not in token.surface:
+            continue
+        head = token.surface.split("-")[0]
+        if lexicon.find([Token(token.start, token.start + len(head), head)]):
+            return True
+    return False
+
+
+def sentence_of(sentences: list[Sentence], char: int) -> Sentence | None:
+    for s in sentences:
+        if s.start <= char < s.end:
+            return s
+    return None
+
+
+__all__ = ["extract", "replace"]

@@ -1,0 +1,170 @@
+"""One identity per real person across articles, languages and scripts.
+
+Names are compared through a script-independent consonant skeleton: Cyrillic is
+transliterated (Russian and Macedonian letters both), Arabic letters map to the consonant
+classes of their Latin transcriptions, vowels and the glides y/j/w are dropped, and letters
+that languages render differently (d/t, v/f, q/k/g) share a class; h/kh and zh/j/dzh, which
+scripts disagree on most ("Жомарт", "Јомарт", "جومارت"; "Абдрахманов", "عبد الرحمنوف"), are dropped. Two persons
+merge when their surname skeletons agree, their first names (where both have one) agree, and
+nothing they are said to be contradicts it (different states they work for). A surname seen
+alone merges with the one full name it fits; where several fit, it stays apart with a
+``dg:possiblySame`` link.
+
+>>> skeleton("Nurtleu") == skeleton("نورتليو") == skeleton("نورتلو") == skeleton("Нуртлеу")
+True
+>>> skeleton("Tokayev") == skeleton("Токајев") == skeleton("توكاييف") == skeleton("Токаев")
+True
+>>> skeleton("Jomart") == skeleton("Јомарт") == skeleton("جومارت") == skeleton("Жомарт")
+True
+>>> skeleton("Askar") == skeleton("خيرت")
+False
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from kg.model import ArticleExtraction, PersonEntity
+from kg.text import fold
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ѓ": "gj", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "ѕ": "dz", "и": "i", "й": "y", "ј": "j", "к": "k", "л": "l", "љ": "l", "м": "m", "н": "n", "њ": "n",
+    "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ќ": "kj", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "џ": "dzh", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u", "қ": "k", "ғ": "g", "ң": "n", "ө": "o", "ұ": "u",
+    "ү": "u", "һ": "h", "ә": "a",
+}
+_ARABIC = {
+    "ا": "", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "z", "ر": "r",
+    "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "", "غ": "g", "ف": "f",
+    "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "و": "", "ي": "", "ى": "", "ة": "",
+    "ء": "", "پ": "p", "چ": "ch", "ژ": "zh", "ڤ": "v", "گ": "g", "ک": "k", "ی": "",
+}
+# Latin letter groups that transcriptions of one name render differently.
+_CLASSES = [
+    ("shch", "S"), ("dzh", ""), ("zh", ""), ("kh", ""), ("sh", "S"), ("ch", "C"), ("ts", "S"), ("dz", "S"),
+    ("gj", ""), ("kj", "C"), ("ph", "F"), ("th", "T"), ("ck", "K"), ("x", "KS"),
+    ("b", "B"), ("p", "B"), ("v", "F"), ("f", "F"), ("w", ""), ("d", "T"), ("t", "T"), ("z", "S"),
+    ("s", "S"), ("g", "K"), ("k", "K"), ("q", "K"), ("c", "K"), ("j", ""), ("y", ""), ("h", ""),
+    ("l", "L"), ("m", "M"), ("n", "N"), ("r", "R"),
+]
+
+
+def latin(text: str) -> str:
+    """A Latin transcription of a name in any supported script (lower case).
+
+    >>> latin("Касим Јомарт Токајев")
+    'kasim jomart tokajev'
+    """
+    out = []
+    for ch in fold(text):
+        if ch in _CYRILLIC:
+            out.append(_CYRILLIC[ch])
+        elif ch in _ARABIC:
+            out.append(_ARABIC[ch])
+        else:
+            out.append(ch)
+    decomposed = unicodedata.normalize("NFKD", "".join(out))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def skeleton(name: str) -> str:
+    """The consonant skeleton of a name token in any script."""
+    words = fold(name).split()
+    words = [w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words]
+    words = [re.sub(r"^(al|el|аль|эль|ал|ел)-", "", w) for w in words]
+    text = re.sub(r"[^a-z]", "", latin(" ".join(words)))
+    out = []
+    i = 0
+    while i < len(text):
+        for letters, cls in _CLASSES:
+            if text.startswith(letters, i):
+                out.append(cls)
+                i += len(letters)
+                break
+        else:
+            i += 1  # a vowel
+    collapsed = re.sub(r"(.)\1+", r"\1", "".join(out))
+    return collapsed
+
+
+@dataclass
+class GlobalPerson:
+    key: str
+    members: list[tuple[str, str]] = field(default_factory=list)  # (article id, local id)
+    possibly_same: set[str] = field(default_factory=set)
+
+
+def _surname_skeleton(person: PersonEntity) -> str:
+    return skeleton(person.name.surname)
+
+
+def _given_skeleton(person: PersonEntity) -> str | None:
+    return skeleton(person.name.given[0]) if person.name.given else None
+
+
+def _states(person: PersonEntity) -> set[str]:
+    return {a for a in person.affiliations if a.startswith("state:")}
+
+
+def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, str], str], dict[str, set[str]]]:
+    """Map every (article, local person) to a global person key; and the weak "possibly same" links."""
+    people = [
+        (ex.document.id, pid, person)
+        for ex in sorted(extractions, key=lambda e: e.document.id)
+        for pid, person in sorted(ex.persons.items())
+    ]
+    clusters: list[list[tuple[str, str, PersonEntity]]] = []
+    full = [p for p in people if p[2].name.given]
+    bare = [p for p in people if not p[2].name.given]
+    for item in full:
+        target = None
+        for cluster in clusters:
+            if all(_compatible(item[2], other[2]) for other in cluster):
+                target = cluster
+                break
+        if target is None:
+            clusters.append([item])
+        else:
+            target.append(item)
+    possibly: dict[int, set[int]] = {}
+    for item in bare:
+        fits = [k for k, cluster in enumerate(clusters) if all(_compatible(item[2], o[2]) for o in cluster)]
+        same_article = [k for k in fits if any(o[0] == item[0] for o in clusters[k])]
+        chosen = same_article if len(same_article) == 1 else fits
+        if len(chosen) == 1:
+            clusters[chosen[0]].append(item)
+        else:
+            clusters.append([item])
+            for k in chosen:
+                possibly.setdefault(len(clusters) - 1, set()).add(k)
+    mapping: dict[tuple[str, str], str] = {}
+    keys: list[str] = []
+    for cluster in clusters:
+        key = _cluster_key(cluster)
+        keys.append(key)
+        for article, pid, _ in cluster:
+            mapping[(article, pid)] = key
+    links = {keys[a]: {keys[b] for b in bs} for a, bs in possibly.items()}
+    return mapping, links
+
+
+def _compatible(a: PersonEntity, b: PersonEntity) -> bool:
+    if _surname_skeleton(a) != _surname_skeleton(b) or not _surname_skeleton(a):
+        return False
+    ga, gb = _given_skeleton(a), _given_skeleton(b)
+    if ga is not None and gb is not None and ga != gb and not (ga.startswith(gb) or gb.startswith(ga)):
+        return False
+    sa, sb = _states(a), _states(b)
+    return not (sa and sb and not sa & sb)
+
+
+def _cluster_key(cluster: list[tuple[str, str, PersonEntity]]) -> str:
+    """A stable key for a person: the fullest Latin transcription of their name, plus the first sighting."""
+    best = max(cluster, key=lambda item: (len(item[2].name.label.split()), item[2].name.label.isascii(),
+                                          -ord(item[0][0]) if item[0] else 0))
+    first = min(f"{article}/{pid}" for article, pid, _ in cluster)
+    return f"{latin(best[2].name.label)}|{skeleton(best[2].name.surname)}|{first}"

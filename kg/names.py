@@ -1,0 +1,107 @@
+"""Personal names: base (nominative) forms, name-likeness, and comparison keys.
+
+Russian names are put in the nominative with pymorphy3, using the case of the title word in
+front of them ("с министром транспорта Нидалом Катамином" → "Нидал Катамин"); a token with
+no parse in that case is indeclinable and kept as written ("Хуаном Карлосом Охеда" →
+"Хуан Карлос Охеда"). Other languages keep names as written, minus clitics and possessives.
+
+>>> nominative_ru(["Нидалом", "Мурди", "Абдулла", "Катамином"], "ablt")
+['Нидал', 'Мурди', 'Абдулла', 'Катамин']
+>>> nominative_ru(["Касым-Жомарта", "Токаева"], "gent")
+['Касым-Жомарт', 'Токаев']
+>>> nominative_ru(["Хуаном", "Карлосом", "Охеда"], None)
+['Хуан', 'Карлос', 'Охеда']
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kg.normalise import _morph
+
+_NAME_TAGS = ("Name", "Surn", "Patr")
+_CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+
+
+@lru_cache(maxsize=100_000)
+def _parses(word: str):
+    return tuple(_morph().parse(word))
+
+
+def is_name_like_ru(word: str) -> bool:
+    """Could this capitalised Russian word be part of a personal name?"""
+    if "-" in word:
+        return all(is_name_like_ru(part) for part in word.split("-") if part and part[0].isupper()) or \
+            word.split("-")[0].casefold() in {"аль", "эль", "ибн", "бен", "бин", "ван", "фон", "де"}
+    parses = _parses(word)
+    if not parses:
+        return True
+    if any(any(tag in p.tag for tag in _NAME_TAGS) for p in parses[:4]):
+        return True
+    known = [p for p in parses if p.is_known]
+    return not known
+
+
+def case_of_ru(word: str) -> str | None:
+    """The most likely grammatical case of a title word ("министром" → "ablt")."""
+    for parse in _parses(word.casefold()):
+        if parse.tag.POS == "NOUN" and parse.tag.case in _CASES:
+            return parse.tag.case
+    return None
+
+
+def _inflect_token(word: str, case: str | None) -> str:
+    if "-" in word:
+        parts = word.split("-")
+        if parts[0].casefold() in {"аль", "эль", "ибн", "бен", "бин", "ван", "фон", "де"}:
+            return word
+        return "-".join(_inflect_token(p, case) if p[:1].isupper() else p for p in parts)
+    if case in (None, "nomn"):
+        candidates = [p for p in _parses(word) if p.tag.case and p.tag.case != "nomn"
+                      and any(t in p.tag for t in _NAME_TAGS)] if case is None else []
+        if case is None and candidates and not any(
+            p.tag.case == "nomn" and any(t in p.tag for t in _NAME_TAGS) for p in _parses(word)
+        ):
+            return _restore_case(word, candidates[0].normal_form)
+        if case is None:
+            guessed = [p for p in _parses(word) if p.tag.case == "ablt" and p.tag.POS == "NOUN"]
+            if guessed and word.casefold().endswith(("ом", "ем", "ым", "им")):
+                return _restore_case(word, guessed[0].normal_form)
+        return word
+    matching = [p for p in _parses(word) if p.tag.case == case and p.tag.POS == "NOUN"]
+    if not matching:
+        return word
+    named = [p for p in matching if any(t in p.tag for t in _NAME_TAGS)]
+    chosen = (named or matching)[0]
+    inflected = chosen.inflect({"nomn"})
+    lemma = inflected.word if inflected else chosen.normal_form
+    if "femn" in chosen.tag and "Surn" in chosen.tag and inflected:
+        lemma = inflected.word
+    return _restore_case(word, lemma)
+
+
+def _restore_case(original: str, lemma: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return lemma.upper()
+    return lemma[:1].upper() + lemma[1:] if original[:1].isupper() else lemma
+
+
+def nominative_ru(words: list[str], case: str | None) -> list[str]:
+    """Put the tokens of a Russian name in the nominative, given the case it was found in."""
+    if case is None:
+        case = _case_from_name(words)
+    return [_inflect_token(w, case) for w in words]
+
+
+def _case_from_name(words: list[str]) -> str | None:
+    """Infer the case from the tokens themselves when no title word says it."""
+    votes: dict[str, int] = {}
+    for word in words:
+        for parse in _parses(word)[:3]:
+            if any(t in parse.tag for t in ("Name", "Surn")) and parse.tag.case:
+                votes[parse.tag.case] = votes.get(parse.tag.case, 0) + 1
+                break
+    if not votes:
+        return None
+    best = max(sorted(votes), key=lambda c: votes[c])
+    return best if votes[best] >= 1 and best != "nomn" else None

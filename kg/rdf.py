@@ -1,0 +1,193 @@
+"""Records -> RDF: every triple the data part of the graph holds (see ``docs/data-model.md``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+from kg.iri import mint
+from kg.model import ArticleExtraction, MeetingRecord, PartialDate, Participant, PersonEntity
+from kg.registry import Entry, entry
+from kg.vocab import DG, WD, bind_prefixes
+
+MODES = {"in-person": DG.InPerson, "phone": DG.PhoneCall, "video": DG.VideoCall, "session": DG.MultilateralSession}
+LABEL_LANGS = ("en", "ru", "mk", "ar")
+
+
+def date_literal(date: PartialDate) -> Literal:
+    return Literal(date.iso(), datatype=date.datatype)
+
+
+def article_iri(article_id: str) -> URIRef:
+    return mint("article", article_id)
+
+
+def registry_iri(label: str) -> URIRef:
+    kind, key = label.split(":", 1)
+    return mint({"state": "state", "org": "org", "city": "city"}[kind], key)
+
+
+class GraphBuilder:
+    """Accumulates the data graph for a set of article extractions."""
+
+    def __init__(self, person_keys: dict[tuple[str, str], str], possibly_same: dict[str, set[str]]):
+        self.g = Graph()
+        bind_prefixes(self.g)
+        self.person_keys = person_keys
+        self.possibly_same = possibly_same
+        self.registry_done: set[str] = set()
+        self.person_forms: dict[URIRef, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    # entities
+    def person_iri(self, article_id: str, local_id: str) -> URIRef:
+        return mint("person", self.person_keys[(article_id, local_id)])
+
+    def participant_iri(self, article_id: str, part: Participant) -> URIRef:
+        if part.kind == "person":
+            return self.person_iri(article_id, part.key)
+        label = f"{part.kind}:{part.key}"
+        self.add_registry(label)
+        return registry_iri(label)
+
+    def add_registry(self, label: str) -> None:
+        if label in self.registry_done:
+            return
+        item = entry(label)
+        if item is None:
+            return
+        self.registry_done.add(label)
+        iri = registry_iri(label)
+        g = self.g
+        g.add((iri, RDF.type, {"state": DG.State, "org": DG.Organization, "city": DG.City}[item.kind]))
+        english = item.preferred("en") or item.key
+        g.add((iri, RDFS.label, Literal(english, lang="en")))
+        _labels(g, iri, item)
+        if item.wikidata:
+            g.add((iri, OWL.sameAs, WD[item.wikidata]))
+        if item.kind == "state":
+            g.add((iri, DG.isoCode, Literal(item.key)))
+        if item.kind == "city" and item.country:
+            self.add_registry(f"state:{item.country}")
+            g.add((iri, DG.locatedIn, mint("state", item.country)))
+        if item.kind == "org" and item.parent and entry(f"org:{item.parent}"):
+            self.add_registry(f"org:{item.parent}")
+            g.add((iri, ORG.subOrganizationOf, mint("org", item.parent)))
+
+    def add_person(self, ex: ArticleExtraction, local_id: str, person: PersonEntity) -> URIRef:
+        iri = self.person_iri(ex.document.id, local_id)
+        lang = ex.document.language
+        self.g.add((iri, RDF.type, DG.Person))
+        self.g.add((iri, DG.mentionedIn, article_iri(ex.document.id)))
+        forms = self.person_forms[iri][lang]
+        for form in sorted(person.forms, key=lambda f: (-len(f.split()), f)):
+            if form not in forms:
+                forms.append(form)
+        seen_on = ex.document.reference_date
+        for role in person.roles:
+            self.add_tenure(iri, role.key, role.text, role.affiliation, lang, seen_on)
+            if role.affiliation and entry(role.affiliation):
+                self.add_registry(role.affiliation)
+                self.g.add((iri, DG.affiliation, registry_iri(role.affiliation)))
+        return iri
+
+    def add_tenure(self, person: URIRef, role_key, role_text, affiliation, lang, seen_on) -> None:
+        g = self.g
+        tenure = mint("tenure", str(person), role_key or role_text or "", affiliation or "")
+        g.add((tenure, RDF.type, DG.Tenure))
+        g.add((tenure, ORG.member, person))
+        g.add((person, DG.tenure, tenure))
+        if role_text:
+            g.add((tenure, DG.roleLabel, Literal(role_text, lang=lang)))
+        if role_key:
+            g.add((tenure, ORG.role, mint("role", role_key)))
+        if affiliation and entry(affiliation):
+            g.add((tenure, ORG.organization, registry_iri(affiliation)))
+            if role_key:
+                post = mint("post", role_key, affiliation)
+                g.add((tenure, DG.ofPost, post))
+                g.add((post, RDF.type, DG.Post))
+                g.add((post, ORG.postIn, registry_iri(affiliation)))
+                g.add((post, ORG.role, mint("role", role_key)))
+                g.add((post, RDFS.label, Literal(f"{role_key} of {entry(affiliation).preferred('en')}", lang="en")))
+        if seen_on is not None:
+            g.add((tenure, DG.observedOn, date_literal(seen_on)))
+
+    # articles and meetings
+    def add_article(self, ex: ArticleExtraction) -> None:
+        doc = ex.document
+        iri = article_iri(doc.id)
+        g = self.g
+        g.add((iri, RDF.type, DG.Article))
+        g.add((iri, DCTERMS.identifier, Literal(doc.id)))
+        g.add((iri, DCTERMS.language, Literal(doc.language)))
+        if doc.published:
+            g.add((iri, DCTERMS.issued, date_literal(doc.published)))
+        if doc.title:
+            g.add((iri, DCTERMS.title, Literal(doc.title, lang=doc.language if doc.language != "unknown" else None)))
+        g.add((iri, DG.contentHash, Literal(doc.content_hash)))
+        for local_id, person in sorted(ex.persons.items()):
+            self.add_person(ex, local_id, person)
+        for record in ex.meetings:
+            self.add_meeting(ex, record)
+
+    def add_meeting(self, ex: ArticleExtraction, record: MeetingRecord) -> URIRef:
+        doc = ex.document
+        g = self.g
+        participants = sorted({self.participant_iri(doc.id, p) for p in record.participants})
+        first = min(record.evidence)
+        iri = mint("meeting", doc.id, str(first[0]), *map(str, participants))
+        g.add((iri, RDF.type, DG.PlannedMeeting if record.planned else DG.Meeting))
+        for part in participants:
+            g.add((iri, DG.participant, part))
+        g.add((iri, DG.mode, MODES.get(record.mode, DG.InPerson)))
+        if record.date:
+            g.add((iri, DG.date, date_literal(record.date)))
+        if record.place and entry(record.place):
+            self.add_registry(record.place)
+            g.add((iri, DG.place, registry_iri(record.place)))
+        for notation in sorted(record.topics):
+            g.add((iri, DG.topic, mint("topic", notation)))
+        g.add((iri, PROV.wasDerivedFrom, article_iri(doc.id)))
+        for start, end in sorted(record.evidence):
+            ev = mint("evidence", doc.id, str(start), str(end))
+            g.add((iri, DG.evidence, ev))
+            g.add((ev, RDF.type, DG.Evidence))
+            g.add((ev, DG.inArticle, article_iri(doc.id)))
+            g.add((ev, DG.quote, Literal(doc.text[start:end])))
+            g.add((ev, DG.startOffset, Literal(start, datatype=XSD.nonNegativeInteger)))
+            g.add((ev, DG.endOffset, Literal(end, datatype=XSD.nonNegativeInteger)))
+        return iri
+
+    def finish(self) -> Graph:
+        """Write person labels once every article has contributed its forms; link weak matches."""
+        for iri, by_lang in self.person_forms.items():
+            all_forms = [(lang, f) for lang, forms in sorted(by_lang.items()) for f in forms]
+            best = max(all_forms, key=lambda lf: (len(lf[1].split()), lf[1].isascii(), lf[1]))
+            self.g.add((iri, RDFS.label, Literal(best[1])))
+            for lang, forms in sorted(by_lang.items()):
+                code = lang if lang in LABEL_LANGS else None
+                self.g.add((iri, SKOS.prefLabel, Literal(forms[0], lang=code)))
+                for alt in forms[1:]:
+                    self.g.add((iri, SKOS.altLabel, Literal(alt, lang=code)))
+        for key, others in self.possibly_same.items():
+            for other in others:
+                self.g.add((mint("person", key), DG.possiblySame, mint("person", other)))
+        return self.g
+
+
+def _labels(g: Graph, iri: URIRef, item: Entry) -> None:
+    for lang in LABEL_LANGS:
+        names = item.names.get(lang) or []
+        if names:
+            g.add((iri, SKOS.prefLabel, Literal(names[0], lang=lang)))
+        for alt in [*names[1:], *(item.acronyms.get(lang) or [])]:
+            g.add((iri, SKOS.altLabel, Literal(alt, lang=lang)))
+
+
+def data_graph(extractions: list[ArticleExtraction], person_keys, possibly_same) -> Graph:
+    builder = GraphBuilder(person_keys, possibly_same)
+    for ex in sorted(extractions, key=lambda e: e.document.id):
+        builder.add_article(ex)
+    return builder.finish()

@@ -1,0 +1,456 @@
+"""Mentions in a sentence: states, organisations, cities, titles and persons.
+
+Persons are found for names never seen before, from how each language writes them:
+after a title ("посол Казахстана в Египте X", "وزير الخارجية الكازاخي X", "Foreign Minister X"),
+after an honorific, right after a meeting word or "with" ("met with X Y", "اجتماع مع X"),
+by morphology (Russian), and by reference back to a name already found in the article.
+Every rule reads the language's data files; nothing here names a language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.lang import LanguageData, language
+from kg.lexicon import Lexicon, Match
+from kg.model import Mention, PersonName, Role, Sentence
+from kg.names import case_of_ru, is_name_like_ru, nominative_ru
+from kg.normalise import token_keys
+from kg.registry import acronym_lexicon, entity_lexicon
+from kg.text import Token, fold, tokenize
+
+_QUOTES = [("«", "»"), ("“", "”"), ("„", "“"), ('"', '"')]
+_HARD_STOP = re.compile(r"[.;:!?؟؛]")
+MAX_TAIL = 25
+
+
+@dataclass
+class SentenceParse:
+    sentence: Sentence
+    tokens: list[Token]
+    entities: list[Match] = field(default_factory=list)
+    titles: list[Match] = field(default_factory=list)
+    honorifics: list[Match] = field(default_factory=list)
+    triggers: list[Match] = field(default_factory=list)
+    planned: list[Match] = field(default_factory=list)
+    mention_only: list[Match] = field(default_factory=list)
+    delegation: list[Match] = field(default_factory=list)
+    place_nouns: list[Match] = field(default_factory=list)
+    locatives: set[int] = field(default_factory=set)
+    with_words: set[int] = field(default_factory=set)
+    org_links: set[int] = field(default_factory=set)
+    quoted: set[int] = field(default_factory=set)
+    persons: list[Mention] = field(default_factory=list)
+    agents: list[Mention] = field(default_factory=list)
+
+
+def _non_overlapping(*groups: list[Match]) -> list[Match]:
+    """Merge match lists, longer spans first, dropping anything that overlaps a kept match."""
+    every = sorted((m for g in groups for m in g), key=lambda m: (-(m.end - m.start), m.start))
+    kept: list[Match] = []
+    taken: set[int] = set()
+    for m in every:
+        span = set(range(m.start, m.end))
+        if span & taken:
+            continue
+        kept.append(m)
+        taken |= span
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _indices(matches: list[Match]) -> set[int]:
+    return {i for m in matches for i in range(m.start, m.end)}
+
+
+def _quoted_tokens(text: str, tokens: list[Token]) -> set[int]:
+    ranges = []
+    for left, right in _QUOTES:
+        pos = 0
+        while True:
+            a = text.find(left, pos)
+            if a < 0:
+                break
+            b = text.find(right, a + 1)
+            if b < 0:
+                break
+            ranges.append((a, b))
+            pos = b + 1
+    return {i for i, t in enumerate(tokens) if any(a < t.start < b for a, b in ranges)}
+
+
+def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentenceParse:
+    """Registry entities, titles and meeting cues of one sentence (persons come later)."""
+    data = language(lang)
+    tokens = tokenize(doc_text, sentence.start, sentence.end)
+    p = SentenceParse(sentence, tokens)
+    p.entities = _non_overlapping(entity_lexicon(lang).find(tokens, doc_text), acronym_lexicon().find(tokens, doc_text))
+    taken = _indices(p.entities)
+    p.titles = [m for m in data.titles.find(tokens, doc_text) if not set(range(m.start, m.end)) & taken]
+    p.honorifics = data.honorifics.find(tokens, doc_text)
+    meetings = data.meetings
+    p.triggers = _find(meetings.get("triggers"), tokens, doc_text)
+    p.planned = _find(meetings.get("planned"), tokens, doc_text)
+    p.mention_only = _find(meetings.get("mention_only"), tokens, doc_text)
+    p.delegation = _find(meetings.get("delegation"), tokens, doc_text)
+    p.place_nouns = _find(meetings.get("place_nouns"), tokens, doc_text)
+    p.locatives = _indices(_find(meetings.get("locatives"), tokens, doc_text))
+    p.with_words = _indices(_find(meetings.get("with_words"), tokens, doc_text))
+    p.org_links = _indices(_find(meetings.get("org_links"), tokens, doc_text))
+    p.quoted = _quoted_tokens(doc_text, tokens)
+    return p
+
+
+def _find(lexicon: Lexicon | None, tokens: list[Token], text: str) -> list[Match]:
+    return lexicon.find(tokens, text) if lexicon else []
+
+
+# --- persons -----------------------------------------------------------------------------------------
+
+
+class _PersonFinder:
+    def __init__(self, doc_text: str, parse: SentenceParse, lang: str):
+        self.text = doc_text
+        self.p = parse
+        self.lang = lang
+        self.data: LanguageData = language(lang)
+        self.capitalised = bool(self.data.settings.get("capitalised_names", True))
+        self.max_tokens = int(self.data.settings.get("max_name_tokens", 4))
+        self.compound_heads = {fold(w) for w in self.data.settings.get("compound_name_heads", [])}
+        self.tokens = parse.tokens
+        self.entity_at = {i: m for m in parse.entities for i in range(m.start, m.end)}
+        self.title_at = {i: m for m in parse.titles for i in range(m.start, m.end)}
+        self.blocked = (
+            set(self.entity_at) | set(self.title_at) | _indices(parse.honorifics) | _indices(parse.triggers)
+            | parse.with_words | parse.locatives
+        )
+        self.after_place_noun = {m.end for m in parse.place_nouns}
+        self.taken: set[int] = set()
+
+    # token classes
+    def is_stopword(self, i: int) -> bool:
+        keys = token_keys(self.lang, self.tokens[i].surface)
+        return bool(keys & self.data.stopwords)
+
+    def is_particle(self, i: int) -> bool:
+        return bool(token_keys(self.lang, self.tokens[i].surface) & self.data.name_particles)
+
+    def gap(self, i: int) -> str:
+        """Characters between token i-1 and token i."""
+        return self.text[self.tokens[i - 1].end : self.tokens[i].start] if i > 0 else ""
+
+    def name_token(self, i: int, first: bool) -> bool:
+        tok = self.tokens[i]
+        if i in self.blocked or i in self.taken or i in self.p.quoted:
+            return False
+        if any(ch.isdigit() for ch in tok.surface):
+            return False
+        if i in self.after_place_noun:
+            return False
+        if self.capitalised:
+            if not tok.is_capitalised:
+                return False
+            if len(tok.surface) > 1 and tok.surface.isupper() and len(tok.surface) <= 6:
+                return False  # an acronym
+            if self.is_stopword(i):
+                return False
+            if self.lang == "ru" and not is_name_like_ru(tok.surface):
+                return False
+            return True
+        if self.is_stopword(i):
+            return False
+        folded = fold(tok.surface)
+        if folded.startswith("ال") and not (i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads):
+            return False
+        return len(folded) >= 2
+
+    def name_run(self, start: int) -> tuple[int, int] | None:
+        """The name starting at token ``start`` (or None): consecutive name tokens, particles inside."""
+        i = start
+        count = 0
+        while i < len(self.tokens) and count < self.max_tokens:
+            if i > start and not re.fullmatch(r"[ \t\u00a0]+|-", self.gap(i) or " "):
+                break
+            if self.name_token(i, first=i == start):
+                count += 0 if fold(self.tokens[i].surface) in self.compound_heads else 1
+                i += 1
+                continue
+            if self.capitalised and i > start and self.is_particle(i) and i + 1 < len(self.tokens) \
+                    and self.name_token(i + 1, first=False):
+                i += 1
+                continue
+            break
+        if i == start:
+            return None
+        while i - 1 > start and fold(self.tokens[i - 1].surface) in self.compound_heads:
+            i -= 1
+        return start, i
+
+    def chain_end(self, title: Match) -> tuple[int | None, list[Match]]:
+        """Walk forward from a title over its complement to where the name starts."""
+        titles = [title]
+        j = title.end
+        while j < len(self.tokens) and j - title.end < MAX_TAIL:
+            if _HARD_STOP.search(self.gap(j)) or any(q in self.gap(j) for q in "«»“”\""):
+                return None, titles
+            if j in self.title_at:
+                titles.append(self.title_at[j])
+                j = self.title_at[j].end
+                continue
+            if j in self.entity_at:
+                j = self.entity_at[j].end
+                continue
+            if self.name_token(j, first=True):
+                return j, titles
+            tok = self.tokens[j]
+            if any(m.start == j for m in self.p.triggers) or (j in self.p.with_words and j > title.end):
+                return None, titles
+            if self.capitalised:
+                j += 1
+                continue
+            folded = fold(tok.surface)
+            if j in self.p.locatives or j in self.p.org_links or any(
+                k.startswith("ال") for k in token_keys(self.lang, tok.surface)
+            ) or folded.startswith(("ال", "لل")):
+                j += 1
+                continue
+            return None, titles
+        return None, titles
+
+    def roles_for(self, titles: list[Match], name_start: int) -> tuple[Role, ...]:
+        roles = []
+        for k, title in enumerate(titles):
+            stop = titles[k + 1].start if k + 1 < len(titles) else name_start
+            affiliation = self.affiliation_between(title.end, stop) or self.affiliation_before(title.start)
+            text = self.text[title.char_start : self.tokens[stop - 1].end].strip(" ,-–—")
+            roles.append(Role(title.label, text, affiliation))
+        return tuple(roles)
+
+    def affiliation_between(self, a: int, b: int) -> str | None:
+        for m in self.p.entities:
+            if a <= m.start < b and not m.label.startswith("city:"):
+                if m.start - 1 in self.p.locatives and m.label.startswith("state:"):
+                    continue
+                return m.label.replace("state-adj:", "state:")
+        return None
+
+    def affiliation_before(self, i: int) -> str | None:
+        m = self.entity_at.get(i - 1)
+        if m and not m.label.startswith("city:") and not _HARD_STOP.search(self.gap(i)):
+            return m.label.replace("state-adj:", "state:")
+        return None
+
+    def appositive_roles(self, end: int) -> tuple[tuple[Role, ...], int]:
+        """Titles right after a name and a comma describe that person ("X, the Special Representative")."""
+        if end >= len(self.tokens) or "," not in self.gap(end) and "،" not in self.gap(end):
+            return (), end
+        j = end
+        titles = []
+        while j < len(self.tokens) and j - end < 3:
+            if j in self.title_at:
+                title = self.title_at[j]
+                nxt, chain = self.chain_end(title)
+                if nxt is not None:
+                    return (), end  # the title introduces somebody else
+                titles = chain
+                break
+            j += 1
+        if not titles:
+            return (), end
+        last = titles[-1].end
+        limit = last
+        while limit < len(self.tokens) and limit - last < MAX_TAIL and not _HARD_STOP.search(self.gap(limit)) \
+                and "," not in self.gap(limit) and "،" not in self.gap(limit):
+            limit += 1
+        return self.roles_for(titles, limit), limit
+
+    def make(
+        self, start: int, end: int, roles: tuple[Role, ...], case_hint: str | None, how: str, chain_start: int | None = None
+    ) -> Mention:
+        words = [self.tokens[i].surface for i in range(start, end)]
+        words = [re.sub(r"['’]s$", "", w) if self.lang == "en" else w for w in words]
+        if self.lang == "ru":
+            words = nominative_ru(words, case_hint)
+        label = " ".join(words)
+        surname_from = len(words) - 1
+        while surname_from > 0 and fold(words[surname_from - 1]) in self.compound_heads:
+            surname_from -= 1
+        name = PersonName(label, tuple(words[:surname_from]), " ".join(words[surname_from:]))
+        extra_roles, limit = self.appositive_roles(end)
+        self.taken |= set(range(start, end))
+        first = start if chain_start is None else chain_start
+        if first > 0 and first - 1 in self.entity_at and chain_start is not None:
+            first = self.entity_at[first - 1].start
+        return Mention(
+            "person", self.tokens[start].start, self.tokens[end - 1].end,
+            self.text[self.tokens[start].start : self.tokens[end - 1].end], self.p.sentence.index,
+            name=name, roles=roles + extra_roles, context=how, token_start=start, token_end=end,
+            role_span=(first, max(end, limit)),
+        )
+
+    def find(self, known: dict[str, PersonName]) -> list[Mention]:
+        found: list[Mention] = []
+        consumed_titles: set[int] = set()
+        for title in self.p.titles:
+            if title.start in consumed_titles:
+                continue
+            start, chain = self.chain_end(title)
+            consumed_titles |= {t.start for t in chain}
+            if start is None:
+                continue
+            run = self.name_run(start)
+            if run:
+                case = case_of_ru(self.tokens[chain[-1].start].surface) if self.lang == "ru" else None
+                if self.lang == "ru":
+                    case = self._title_case(chain) or case
+                found.append(self.make(*run, self.roles_for(chain, run[0]), case, "title", chain[0].start))
+        for honorific in self.p.honorifics:
+            run = self.name_run(honorific.end) if honorific.end < len(self.tokens) else None
+            if run:
+                found.append(self.make(*run, (), None, "honorific"))
+        anchors = sorted({m.end for m in self.p.triggers} | {i + 1 for i in self.p.with_words})
+        for a in anchors:
+            if a < len(self.tokens) and a not in self.taken:
+                run = self.name_run(a)
+                if run and (run[1] - run[0] >= 2 or not self.capitalised or self._known(run, known)):
+                    found.append(self.make(*run, (), None, "anchor"))
+        if self.lang == "ru":
+            found.extend(self._morphological_names())
+        found.extend(self._references(known))
+        return sorted(found, key=lambda m: m.start)
+
+    def _title_case(self, chain: list[Match]) -> str | None:
+        for title in chain:
+            for i in range(title.start, title.end):
+                case = case_of_ru(self.tokens[i].surface)
+                if case:
+                    return case
+        return None
+
+    def _morphological_names(self) -> list[Mention]:
+        out = []
+        i = 0
+        while i < len(self.tokens):
+            run = self.name_run(i) if self.name_token(i, first=True) else None
+            if run and run[1] - run[0] >= 2 and self._has_name_tag(run):
+                out.append(self.make(*run, (), None, "morphology"))
+                i = run[1]
+            else:
+                i += 1
+        return out
+
+    def _has_name_tag(self, run: tuple[int, int]) -> bool:
+        from kg.names import _parses
+
+        return any(
+            any(t in p.tag for t in ("Name", "Surn")) for i in range(*run)
+            for p in _parses(self.tokens[i].surface)[:2]
+        )
+
+    def _known(self, run: tuple[int, int], known: dict[str, PersonName]) -> bool:
+        return any(self._matches_known(i, known) for i in range(*run))
+
+    def _matches_known(self, i: int, known: dict[str, PersonName]) -> str | None:
+        keys = name_keys(self.lang, self.tokens[i].surface)
+        for key in keys:
+            if key in known:
+                return key
+        return None
+
+    def _references(self, known: dict[str, PersonName]) -> list[Mention]:
+        out = []
+        for i, tok in enumerate(self.tokens):
+            if i in self.taken or i in self.blocked or i in self.p.quoted:
+                continue
+            if self.capitalised and not tok.is_capitalised:
+                continue
+            key = self._matches_known(i, known)
+            if key is None:
+                continue
+            name = known[key]
+            self.taken.add(i)
+            out.append(Mention(
+                "person", tok.start, tok.end, tok.surface, self.p.sentence.index, name=name,
+                context="reference", token_start=i, token_end=i + 1,
+            ))
+        return out
+
+
+def name_keys(lang: str, surface: str) -> set[str]:
+    """Comparison keys of one name token: folded forms, without clitics or case endings."""
+    keys = {fold(re.sub(r"['’]s$", "", surface))}
+    if lang == "ar":
+        keys |= {k for k in token_keys("ar", surface) if len(k) >= 3}
+    if lang == "ru":
+        keys |= {fold(w) for w in nominative_ru([surface], None)}
+        for case in ("gent", "datv", "ablt", "loct", "accs"):
+            keys.add(fold(nominative_ru([surface], case)[0]))
+    return keys
+
+
+def find_persons(doc_text: str, parse: SentenceParse, lang: str, known: dict[str, PersonName]) -> list[Mention]:
+    """Person mentions of a parsed sentence; ``known`` maps name keys to names found earlier."""
+    finder = _PersonFinder(doc_text, parse, lang)
+    mentions = finder.find(known)
+    return [_with_context(m, parse, lang, doc_text) for m in mentions]
+
+
+def _with_context(m: Mention, parse: SentenceParse, lang: str, text: str) -> Mention:
+    """Mark a person who is only mentioned: a possessive, after "initiative of", inside quotes."""
+    from dataclasses import replace
+
+    start = min(m.token_start, m.role_span[0]) if m.role_span != (0, 0) else m.token_start
+    if re.search(r"['’]s$", m.text) or text[m.end : m.end + 2] in ("'s", "’s"):
+        return replace(m, context="mentioned")
+    if any(0 <= start - cue.end <= 2 for cue in parse.mention_only):
+        return replace(m, context="mentioned")
+    if m.token_start in parse.quoted:
+        return replace(m, context="mentioned")
+    return m
+
+
+# --- states, organisations and cities -----------------------------------------------------------------
+
+
+def find_agents(parse: SentenceParse, persons: list[Mention], text: str) -> list[Mention]:  # noqa: C901
+    """State/organisation/city mentions with how each takes part in the sentence."""
+    person_spans = [p.role_span if p.role_span != (0, 0) else (p.token_start, p.token_end) for p in persons]
+    out: list[Mention] = []
+    previous: Mention | None = None
+    for m in parse.entities:
+        kind, key = m.label.split(":", 1)
+        context = "free"
+        if any(a <= m.start < b for a, b in person_spans):
+            context = "affiliation"
+        elif m.start in parse.quoted:
+            context = "quoted"
+        elif kind == "city":
+            context = "location"
+        elif m.start - 1 in parse.locatives and kind in ("state", "state-adj"):
+            context = "location"
+        elif kind == "state-adj":
+            context = "delegation" if any(abs(d.start - m.end) <= 1 or abs(m.start - d.end) <= 1
+                                          for d in parse.delegation) else "modifier"
+        elif any(0 <= m.start - d.end <= 2 for d in parse.delegation):
+            context = "delegation"
+        elif kind == "org" and previous is not None and previous.kind == "org" and (
+            any(previous.token_end <= i < m.start for i in parse.org_links)
+            or "(" in text[previous.end : m.start]
+        ) and m.start - previous.token_end <= 2:
+            context = "parent" if "(" not in text[previous.end : m.start] else "repeat"
+        if previous is not None and context == "free" and previous.kind in ("state", "state-adj") \
+                and kind == "state" and previous.context in ("delegation", "location") \
+                and re.fullmatch(r"[\s,،]*(?:و|and|и|и\s|,)?\s*", _between(text, previous, m) or " "):
+            context = previous.context
+        mention = Mention(
+            "state" if kind == "state-adj" else kind, m.char_start, m.char_end, m.text, parse.sentence.index,
+            key=key, context=context, token_start=m.start, token_end=m.end,
+        )
+        out.append(mention)
+        previous = mention
+    return out
+
+
+def _between(text: str, a: Mention, b: Mention) -> str:
+    return text[a.end : b.start]
+

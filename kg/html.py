@@ -69,8 +69,9 @@ def _sunflower(nodes: list) -> dict:
     """Nodes on a Vogel spiral, first (most connected) in the centre: O(n), no overlaps."""
     golden = math.pi * (3.0 - math.sqrt(5.0))
     return {
-        node: (_NODE_SPACING * math.sqrt(i) * math.cos(i * golden), _NODE_SPACING * math.sqrt(i) * math.sin(i * golden))
+        node: (radius * math.cos(i * golden), radius * math.sin(i * golden))
         for i, node in enumerate(nodes)
+        for radius in (_NODE_SPACING * math.sqrt(i),)
     }
 
 
@@ -144,7 +145,10 @@ def _meeting_records(data: dict) -> list:
     quotes = list(data.get("meeting_quotes", [])) or [list(data.get("quotes", []))] * count
     topics += [[]] * count
     quotes += [[]] * count
-    return [[str(dates[i] or ""), sorted(map(str, topics[i])), [_clip(q) for q in quotes[i]]] for i in range(count)]
+    return [
+        [str(dates[i] or ""), sorted(map(str, topics[i])), [_clip(q) for q in quotes[i]]]
+        for i in range(count)
+    ]
 
 
 def _page_data(graph: nx.Graph, seed: int) -> tuple[list[dict], list[dict], dict]:

@@ -28,13 +28,17 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n", 1)[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH, help=f"Turtle graph (default {DEFAULT_GRAPH})")
+    parser.add_argument(
+        "--graph", type=Path, default=DEFAULT_GRAPH, help=f"Turtle graph (default {DEFAULT_GRAPH})"
+    )
     parser.add_argument("--from", dest="date_from", metavar="DATE", help="first day/month/year included")
     parser.add_argument("--to", dest="date_to", metavar="DATE", help="last day/month/year included")
     parser.add_argument(
         "--topic", action="append", metavar="T", help="keep meetings with this topic notation (repeatable)"
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed for Louvain and sampling (default 42)")
     parser.add_argument("--html", action="store_true", help="also write graph.html for the slice")
     parser.add_argument("--gephi", action="store_true", help="also write GraphML and GEXF of the projections")

@@ -33,6 +33,7 @@ import math
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pyvis
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -43,6 +44,7 @@ from kg.serialize import write_atomic
 
 PHYSICS_LIMIT = 300
 SPRING_LIMIT = 300
+ARRANGE_LIMIT = 400  # communities placed by a layout of the community graph; beyond, packed in rows
 MAX_TOOLTIP_MEETINGS = 6
 MAX_QUOTE_CHARS = 600
 SEED = 42
@@ -101,6 +103,57 @@ def _pack(blocks: list[dict]) -> dict:
     return result
 
 
+def _separate(centres: np.ndarray, radii: np.ndarray, gap: float, rounds: int = 400) -> np.ndarray:
+    """Push overlapping discs apart (each pair by half its overlap) until none overlap."""
+    need = radii[:, None] + radii[None, :] + gap
+    np.fill_diagonal(need, 0.0)
+    for _ in range(rounds):
+        delta = centres[:, None, :] - centres[None, :, :]
+        dist = np.sqrt((delta**2).sum(axis=2))
+        overlap = np.where(dist < need, need - dist, 0.0)
+        np.fill_diagonal(overlap, 0.0)
+        if not overlap.any():
+            break
+        safe = np.where(dist > 1e-9, dist, 1.0)
+        # coincident centres: a fixed, index-dependent direction instead of a random one
+        direction = np.where(dist[:, :, None] > 1e-9, delta / safe[:, :, None], 0.0)
+        i, j = np.nonzero(dist <= 1e-9)
+        keep = i != j
+        angle = (i[keep] - j[keep]) * 2.399963
+        direction[i[keep], j[keep]] = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        centres = centres + 0.5 * (direction * overlap[:, :, None]).sum(axis=1)
+    return centres
+
+
+def _arrange(graph: nx.Graph, groups: list[list], blocks: list[dict], seed: int) -> dict:
+    """Place community blocks where the meetings between communities pull them, without overlaps.
+
+    The communities form a quotient graph (edge weight = meetings between them) laid out with a seeded
+    spring layout; the blocks are then scaled to that layout and pushed apart until no two overlap.
+    """
+    k = len(blocks)
+    if k > ARRANGE_LIMIT:
+        return _pack(blocks)
+    member = {node: i for i, group in enumerate(groups) for node in group}
+    quotient = nx.Graph()
+    quotient.add_nodes_from(range(k))
+    for u, v, w in graph.edges(data="weight", default=1):
+        a, b = member[u], member[v]
+        if a != b:
+            quotient.add_edge(a, b, weight=quotient.get_edge_data(a, b, {"weight": 0})["weight"] + (w or 1))
+    radii = np.array([_radius(block) for block in blocks])
+    pos = nx.spring_layout(quotient, seed=seed, weight="weight", iterations=100)
+    spread = math.sqrt(float((radii**2).sum())) * 1.6
+    centres = np.array([pos[i] for i in range(k)], dtype=float) * spread
+    centres = _separate(centres, radii, _NODE_SPACING)
+    centres -= (centres.min(axis=0) + centres.max(axis=0)) / 2
+    result = {}
+    for (cx, cy), block in zip(centres.tolist(), blocks, strict=True):
+        for node, (px, py) in block.items():
+            result[node] = (px + cx, py + cy)
+    return result
+
+
 def _community_layout(graph: nx.Graph, seed: int, depth: int = 0) -> dict:
     n = graph.number_of_nodes()
     if n <= SPRING_LIMIT:
@@ -115,8 +168,9 @@ def _community_layout(graph: nx.Graph, seed: int, depth: int = 0) -> dict:
         return _sunflower(by_degree)
     blocks = [_community_layout(graph.subgraph(g).copy(), seed, depth + 1) for g in groups]
     if singletons:
+        groups.append(singletons)
         blocks.append(_sunflower(singletons))
-    return _pack(blocks)
+    return _arrange(graph, groups, blocks, seed)
 
 
 def layout_positions(graph: nx.Graph, seed: int = SEED) -> dict:

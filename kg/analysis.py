@@ -35,8 +35,8 @@ from kg import projections as proj
 from kg.serialize import write_atomic
 
 SEED = 42
-EXACT_BETWEENNESS_LIMIT = 2000
-BETWEENNESS_PIVOTS = 500
+EXACT_BETWEENNESS_LIMIT = 1000
+BETWEENNESS_PIVOTS = 256
 ANALYSED = ("person", "actor", "state")
 REPORT_TOP = 10
 
@@ -88,10 +88,15 @@ def pagerank(
     return {node: float(x[index[node]]) for node in nodes}
 
 
+def betweenness_method(graph: nx.Graph) -> str:
+    if graph.number_of_nodes() <= EXACT_BETWEENNESS_LIMIT:
+        return "exact"
+    return f"sampled from {BETWEENNESS_PIVOTS} pivots"
+
+
 def betweenness(graph: nx.Graph, seed: int = SEED) -> dict:
     """Normalised betweenness in hops: exact for small graphs, pivot-sampled with ``seed`` for large ones."""
-    n = graph.number_of_nodes()
-    if n <= EXACT_BETWEENNESS_LIMIT:
+    if graph.number_of_nodes() <= EXACT_BETWEENNESS_LIMIT:
         return nx.betweenness_centrality(graph, normalized=True)
     return nx.betweenness_centrality(graph, k=BETWEENNESS_PIVOTS, normalized=True, seed=seed)
 
@@ -270,6 +275,7 @@ def _projection_summary(graph: nx.Graph, seed: int) -> dict:
         "density": _r(nx.density(graph)) if graph.number_of_nodes() > 1 else 0.0,
         "components": nx.number_connected_components(graph) if graph.number_of_nodes() else 0,
         "modularity": _r(modularity),
+        "betweenness": betweenness_method(graph),
         "centrality": rows,
         "communities": [
             {"community": i, "size": len(g), "members": g, "labels": [labels[n] for n in g]}
@@ -514,7 +520,7 @@ def render_report(result: dict, charts: list[str] | tuple = ()) -> str:
             f"{_n(section['nodes'], 'node')}, {_n(section['edges'], 'edge')}, "
             f"{_n(section['components'], 'connected component')}, "
             f"density {section['density']}, {_n(len(section['communities']), 'community', 'communities')} "
-            f"(modularity {section['modularity']}).",
+            f"(modularity {section['modularity']}); betweenness {section['betweenness']}.",
             "",
             "### Most central",
             "",

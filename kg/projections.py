@@ -28,7 +28,9 @@ The output is deterministic: nodes are added sorted by IRI, edges sorted by thei
 
 The input is an rdflib :class:`~rdflib.Graph` (anything with rdflib's ``query``), read with SPARQL once
 by :func:`load_meetings`; pass the returned :class:`MeetingData` instead of the graph to project the same
-data several times without querying again.
+data several times without querying again. rdflib's own SPARQL engine is slow on large graphs (about 17 s
+for 20,000 meetings / 150k triples here); ``Graph(store="Oxigraph")`` from ``oxrdflib`` gives the same result
+in about a quarter of the time.
 """
 
 from __future__ import annotations

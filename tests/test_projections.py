@@ -137,6 +137,14 @@ def test_projections_are_deterministic(rdf):
     assert [tuple(sorted(e)) for e in graph.edges] == sorted(tuple(sorted(e)) for e in graph.edges)
 
 
+def test_same_result_from_an_oxigraph_store(data):
+    pytest.importorskip("oxrdflib", reason="oxrdflib is not installed")
+    store = Graph(store="Oxigraph")
+    store.parse(SAMPLE, format="turtle")
+    other = proj.load_meetings(store)
+    assert (other.meetings, other.actors, other.topics) == (data.meetings, data.actors, data.topics)
+
+
 DAY = st.dates().map(lambda d: d.isoformat())
 
 

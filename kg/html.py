@@ -154,6 +154,15 @@ def _arrange(graph: nx.Graph, groups: list[list], blocks: list[dict], seed: int)
     return result
 
 
+def _subgraph(graph: nx.Graph, nodes: list) -> nx.Graph:
+    """The induced subgraph with nodes in the given order (``Graph.subgraph`` may follow set order)."""
+    keep = set(nodes)
+    sub = nx.Graph()
+    sub.add_nodes_from(nodes)
+    sub.add_edges_from((u, v, d) for u in nodes for v, d in graph[u].items() if v in keep)
+    return sub
+
+
 def _community_layout(graph: nx.Graph, seed: int, depth: int = 0) -> dict:
     n = graph.number_of_nodes()
     if n <= SPRING_LIMIT:
@@ -166,7 +175,7 @@ def _community_layout(graph: nx.Graph, seed: int, depth: int = 0) -> dict:
     groups = sorted((g for g in groups if len(g) > 1), key=lambda g: (-len(g), str(g[0])))
     if len(groups) <= 1 and not singletons:
         return _sunflower(by_degree)
-    blocks = [_community_layout(graph.subgraph(g).copy(), seed, depth + 1) for g in groups]
+    blocks = [_community_layout(_subgraph(graph, g), seed, depth + 1) for g in groups]
     if singletons:
         groups.append(singletons)
         blocks.append(_sunflower(singletons))

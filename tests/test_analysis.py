@@ -219,3 +219,42 @@ def test_on_a_fresh_seed_build(tmp_path):
     person = result["projections"]["person"]
     assert person["nodes"] > 0 and person["centrality"][0]["degree"] >= 1
     assert (tmp_path / "analysis" / "report.md").read_text(encoding="utf-8").startswith("# Meeting network")
+
+
+HASH_SEED_SCRIPT = """
+import hashlib, sys
+from rdflib import Graph
+from kg import analysis, projections
+data = projections.load_meetings(Graph().parse(sys.argv[1], format="turtle"))
+files = analysis.output_files(analysis.analyze(data))
+import networkx as nx
+base = nx.powerlaw_cluster_graph(1200, 2, 0.2, seed=5)
+graph = nx.Graph()
+for i in base:
+    graph.add_node(f"urn:n{i:05d}", label=f"N{i}", type="Person", meetings=1)
+for u, v in base.edges:
+    graph.add_edge(f"urn:n{u:05d}", f"urn:n{v:05d}", weight=1 + (u * v) % 4)
+big = analysis.json_bytes(analysis._projection_summary(graph, 42))
+digest = hashlib.sha256(big)
+for name in sorted(files):
+    digest.update(name.encode() + files[name])
+print(digest.hexdigest())
+"""
+
+
+def test_results_do_not_depend_on_the_hash_seed():
+    """Louvain and friends iterate over sets; the output must not change with PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [sys.executable, "-c", HASH_SEED_SCRIPT, str(SAMPLE)],
+            env=env, cwd=root, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

@@ -195,3 +195,34 @@ def test_on_a_fresh_seed_build(tmp_path):
     assert len(json.loads(parsed.blocks["dg-edges"])) == proj.actor_graph(meetings).number_of_edges() > 0
     if (tmp_path / "graph.html").exists():  # the build command's own page
         assert external_references(parse((tmp_path / "graph.html").read_text(encoding="utf-8"))) == []
+
+
+HASH_SEED_SCRIPT = """
+import hashlib, networkx as nx
+from kg.html import graph_html
+base = nx.powerlaw_cluster_graph(1500, 2, 0.2, seed=3)
+graph = nx.Graph()
+for i in base:
+    graph.add_node(f"urn:n{i:05d}", label=f"N{i}", type=("Person", "State", "Organization")[i % 3])
+for u, v in base.edges:
+    graph.add_edge(f"urn:n{u:05d}", f"urn:n{v:05d}", weight=1 + (u + v) % 3, dates=["2024-01-01"])
+print(hashlib.sha256(graph_html(graph).encode()).hexdigest())
+"""
+
+
+def test_page_does_not_depend_on_the_hash_seed():
+    """Set iteration order changes with PYTHONHASHSEED; the page (layout included) must not."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        done = subprocess.run(
+            [sys.executable, "-c", HASH_SEED_SCRIPT],
+            env=env, cwd=root, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

@@ -29,7 +29,7 @@ from kg.vocab import ID, ROLE, TOPIC
 
 _STABLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HASHED_KINDS = frozenset({"person", "meeting", "evidence", "tenure", "post", "place"})
-_STABLE_KINDS = frozenset({"article", "state", "org", "city"})
+_STABLE_KINDS = frozenset({"article", "state", "org", "city", "region"})
 
 
 class IRIError(ValueError):

@@ -20,9 +20,20 @@ DATA_DIR = Path(str(resources.files("kg") / "data"))
 LANG_DIR = DATA_DIR / "lang"
 
 
+class _DataLoader(yaml.SafeLoader):
+    """YAML for word lists: ``on``, ``no``, ``yes`` and ``off`` stay words, not booleans."""
+
+
+_DataLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_yaml(path: Path) -> Any:
+    """Load a data file; every scalar word stays a string (``on`` is the preposition)."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_DataLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 @cache
@@ -39,6 +50,13 @@ def profile(code: str) -> dict[str, Any]:
 def _optional(code: str, name: str) -> Any:
     path = LANG_DIR / code / name
     return load_yaml(path) if path.exists() else None
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """A yes/no setting of a data file (scalars are strings there)."""
+    if value is None:
+        return default
+    return str(value).strip().lower() in ("true", "yes", "on", "1")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def is_name_like_ru(word: str) -> bool:
     parses = _parses(word)
     if not parses:
         return True
-    if any(any(tag in p.tag for tag in _NAME_TAGS) for p in parses[:4]):
+    if any(any(tag in p.tag for tag in (*_NAME_TAGS, "Geox")) for p in parses[:4]):
         return True
     known = [p for p in parses if p.is_known]
     return not known
@@ -94,14 +94,15 @@ def nominative_ru(words: list[str], case: str | None) -> list[str]:
 
 
 def _case_from_name(words: list[str]) -> str | None:
-    """Infer the case from the tokens themselves when no title word says it."""
-    votes: dict[str, int] = {}
+    """The case of a name with no title word before it: oblique only when no token can be nominative.
+
+    Surnames in -ов/-ев/-ин also read as genitive plurals, so a name that can be nominative is kept.
+    """
+    cases: set[str] = set()
     for word in words:
-        for parse in _parses(word)[:3]:
-            if any(t in parse.tag for t in ("Name", "Surn")) and parse.tag.case:
-                votes[parse.tag.case] = votes.get(parse.tag.case, 0) + 1
-                break
-    if not votes:
-        return None
-    best = max(sorted(votes), key=lambda c: votes[c])
-    return best if votes[best] >= 1 and best != "nomn" else None
+        readings = [p for p in _parses(word)[:4] if p.tag.case]
+        if not readings or any(p.tag.case == "nomn" for p in readings):
+            return None
+        named = [p for p in readings if any(t in p.tag for t in ("Name", "Surn"))]
+        cases.add((named or readings)[0].tag.case)
+    return cases.pop() if len(cases) == 1 else None

@@ -26,7 +26,7 @@ from kg.rdf import data_graph
 from kg.serialize import turtle_bytes, write_atomic
 from kg.vocab import bind_prefixes
 
-STAGES = ("read", "extract", "link", "to_rdf", "write")
+STAGES = ("read", "extract", "link", "to_rdf", "write", "store", "html")
 
 
 @dataclass
@@ -97,9 +97,14 @@ def to_graph(extractions: list[ArticleExtraction], with_ontology: bool = True) -
 
 
 def build(
-    source: str | Path, out: str | Path, progress: Callable[[str], None] | None = None
+    source: str | Path,
+    out: str | Path,
+    progress: Callable[[str], None] | None = None,
+    store: bool = True,
+    html: bool = True,
 ) -> BuildReport:
-    """Build ``out/graph.ttl`` from the articles under ``source``."""
+    """Build ``out/graph.ttl`` from the articles under ``source``, then the query store
+    (``out/store/``) and the interactive page (``out/graph.html``) from it."""
     source, out = Path(source), Path(out)
     report = BuildReport(str(source), str(out / "graph.ttl"))
     say = progress or (lambda message: print(message, file=sys.stderr))
@@ -111,4 +116,12 @@ def build(
     report.meetings = sum(len(ex.meetings) for ex in extractions)
     report.triples = len(graph)
     write_atomic(out / "graph.ttl", turtle_bytes(graph))
+    if store:
+        from kg.store import build_store
+
+        build_store(out / "graph.ttl", out / "store")
+    if html:
+        from kg.html import write_graph_html
+
+        write_graph_html(graph, out / "graph.html")
     return report

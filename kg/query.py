@@ -139,23 +139,25 @@ def parse_header(text: str) -> tuple[str, str, tuple[Param, ...], tuple[str, ...
     >>> title, answers, params[0].name, params[0].required, params[0].kind, examples
     ('the title.', 'a thing more.', 'a', True, 'IRI', ('diplograph query x --param a=1',))
     """
-    lines = []
+    lines: list[tuple[int, str]] = []  # (indentation after "#", text)
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
             continue
         if not stripped.startswith("#"):
             break
-        lines.append(stripped[1:].strip())
+        body = stripped[1:]
+        lines.append((len(body) - len(body.lstrip()), body.strip()))
     title = ""
     if lines:
-        first = lines[0]
+        first = lines[0][1]
         title = re.split(r"\s+[—–-]\s+", first, maxsplit=1)[-1] if re.search(r"\s[—–-]\s", first) else first
     answers: list[str] = []
     params: list[Param] = []
     examples: list[str] = []
     section = None
-    for line in lines[1:]:
+    param_indent = example_indent = 0
+    for indent, line in lines[1:]:
         if line.startswith("Answers:"):
             section = "answers"
             line = line[len("Answers:"):].strip()
@@ -164,10 +166,9 @@ def parse_header(text: str) -> tuple[str, str, tuple[Param, ...], tuple[str, ...
             continue  # "Parameters: none (...)" documents no parameter
         elif line.startswith("Example:"):
             section = "example"
+            example_indent = indent
             examples.append(line[len("Example:"):].strip())
             continue
-        elif line.startswith("Columns") or line.startswith("Note"):
-            section = "other"
         if not line:
             continue
         if section == "answers":
@@ -177,10 +178,15 @@ def parse_header(text: str) -> tuple[str, str, tuple[Param, ...], tuple[str, ...
             if match:
                 params.append(Param(match["name"], match["flag"] == "required", (match["kind"] or "").strip(),
                                     match["desc"].strip()))
-            elif params and not re.match(r"^[A-Z]", line):
+                param_indent = indent
+            elif params and indent > param_indent:  # a continuation of the parameter above
                 params[-1] = _extend(params[-1], line)
-        elif section == "example" and examples:
+            else:  # a note about the parameters
+                section = "notes"
+        elif section == "example" and indent > example_indent:
             examples[-1] = f"{examples[-1]} {line}"
+        else:
+            section = "notes"
     return title, " ".join(answers), tuple(params), tuple(examples)
 
 
@@ -202,7 +208,7 @@ def list_queries(directory: Path | None = None) -> list[NamedQuery]:
     """Every named query of the folder, by name (files whose links lead out of it are skipped)."""
     directory = Path(directory or queries_dir())
     found = []
-    for path in sorted(directory.glob("*.rq")):
+    for path in sorted(directory.glob("*.rq"), key=lambda p: p.stem):
         try:
             found.append(resolve_query_name(path.stem, directory))
         except QueryError:
@@ -249,7 +255,7 @@ def resolve_query_arg(arg: str, directory: Path | None = None) -> NamedQuery:
                 raise
     path = Path(arg)
     if arg.endswith(QUERY_SUFFIXES) and path.is_file():
-        return load_query(path)
+        return load_query(path, str(path))
     if _NAME.match(stem):
         raise QueryError(f"no query named {stem!r} (see `diplograph query --list`)")
     raise QueryError(f"{arg!r} is neither a query name (letters, digits, '-', '_') nor an existing "

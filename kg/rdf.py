@@ -26,7 +26,7 @@ def article_iri(article_id: str) -> URIRef:
 
 def registry_iri(label: str) -> URIRef:
     kind, key = label.split(":", 1)
-    return mint({"state": "state", "org": "org", "city": "city"}[kind], key)
+    return mint(kind, key)
 
 
 class GraphBuilder:
@@ -60,7 +60,7 @@ class GraphBuilder:
         self.registry_done.add(label)
         iri = registry_iri(label)
         g = self.g
-        g.add((iri, RDF.type, {"state": DG.State, "org": DG.Organization, "city": DG.City}[item.kind]))
+        g.add((iri, RDF.type, {"state": DG.State, "org": DG.Organization, "city": DG.City, "region": DG.Place}[item.kind]))
         english = item.preferred("en") or item.key
         g.add((iri, RDFS.label, Literal(english, lang="en")))
         _labels(g, iri, item)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kg.lang import LanguageData, language
+from kg.lang import LanguageData, flag, language
 from kg.lexicon import Lexicon, Match
 from kg.model import Mention, PersonName, Role, Sentence
 from kg.names import case_of_ru, is_name_like_ru, nominative_ru
@@ -22,6 +22,7 @@ from kg.text import Token, fold, tokenize
 
 _QUOTES = [("«", "»"), ("“", "”"), ("„", "“"), ('"', '"')]
 _HARD_STOP = re.compile(r"[.;:!?؟؛]")
+_ARABIC_MARKS = re.compile("[\u064b-\u0652]")
 MAX_TAIL = 25
 
 
@@ -37,6 +38,7 @@ class SentenceParse:
     mention_only: list[Match] = field(default_factory=list)
     delegation: list[Match] = field(default_factory=list)
     place_nouns: list[Match] = field(default_factory=list)
+    institutions: list[Match] = field(default_factory=list)
     locatives: set[int] = field(default_factory=set)
     with_words: set[int] = field(default_factory=set)
     org_links: set[int] = field(default_factory=set)
@@ -63,15 +65,16 @@ def _indices(matches: list[Match]) -> set[int]:
     return {i for m in matches for i in range(m.start, m.end)}
 
 
-def _quoted_tokens(text: str, tokens: list[Token]) -> set[int]:
+def _quoted_tokens(text: str, tokens: list[Token], start: int, end: int) -> set[int]:
+    """Tokens between a pair of quotation marks inside ``text[start:end]``."""
     ranges = []
     for left, right in _QUOTES:
-        pos = 0
+        pos = start
         while True:
-            a = text.find(left, pos)
+            a = text.find(left, pos, end)
             if a < 0:
                 break
-            b = text.find(right, a + 1)
+            b = text.find(right, a + 1, end)
             if b < 0:
                 break
             ranges.append((a, b))
@@ -94,10 +97,11 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     p.mention_only = _find(meetings.get("mention_only"), tokens, doc_text)
     p.delegation = _find(meetings.get("delegation"), tokens, doc_text)
     p.place_nouns = _find(meetings.get("place_nouns"), tokens, doc_text)
+    p.institutions = _find(meetings.get("institutions"), tokens, doc_text)
     p.locatives = _indices(_find(meetings.get("locatives"), tokens, doc_text))
     p.with_words = _indices(_find(meetings.get("with_words"), tokens, doc_text))
     p.org_links = _indices(_find(meetings.get("org_links"), tokens, doc_text))
-    p.quoted = _quoted_tokens(doc_text, tokens)
+    p.quoted = _quoted_tokens(doc_text, tokens, sentence.start, sentence.end)
     return p
 
 
@@ -114,7 +118,7 @@ class _PersonFinder:
         self.p = parse
         self.lang = lang
         self.data: LanguageData = language(lang)
-        self.capitalised = bool(self.data.settings.get("capitalised_names", True))
+        self.capitalised = flag(self.data.settings.get("capitalised_names"), True)
         self.max_tokens = int(self.data.settings.get("max_name_tokens", 4))
         self.compound_heads = {fold(w) for w in self.data.settings.get("compound_name_heads", [])}
         self.tokens = parse.tokens
@@ -122,8 +126,10 @@ class _PersonFinder:
         self.title_at = {i: m for m in parse.titles for i in range(m.start, m.end)}
         self.blocked = (
             set(self.entity_at) | set(self.title_at) | _indices(parse.honorifics) | _indices(parse.triggers)
-            | parse.with_words | parse.locatives
+            | parse.with_words | parse.locatives | _indices(parse.institutions)
         )
+        self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
+        self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
         self.after_place_noun = {m.end for m in parse.place_nouns}
         self.taken: set[int] = set()
 
@@ -143,13 +149,16 @@ class _PersonFinder:
         tok = self.tokens[i]
         if i in self.blocked or i in self.taken or i in self.p.quoted:
             return False
-        if any(ch.isdigit() for ch in tok.surface):
-            return False
+        if any(ch.isdigit() for ch in tok.surface) or _ARABIC_MARKS.search(tok.surface):
+            return False  # numbers; Arabic words with case endings (names are written bare)
+        if tok.surface.isascii() and (sum(ch.isupper() for ch in tok.surface) >= 3 or not self.capitalised
+                                      or tok.surface.isupper() and len(tok.surface) > 1):
+            return False  # a Latin acronym ("KazISS"), or Latin inside a script without capitals
         if i in self.after_place_noun:
             return False
         if self.capitalised:
-            if not tok.is_capitalised:
-                return False
+            if not tok.is_capitalised or (first and i - 1 in self.p.locatives):
+                return False  # lower case, or a place after "in" ("консул в Сиане Жошыхан ...")
             if len(tok.surface) > 1 and tok.surface.isupper() and len(tok.surface) <= 6:
                 return False  # an acronym
             if self.is_stopword(i):
@@ -160,7 +169,8 @@ class _PersonFinder:
         if self.is_stopword(i):
             return False
         folded = fold(tok.surface)
-        if folded.startswith("ال") and not (i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads):
+        after_head = i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads
+        if folded.startswith(("ال", "لل", "وال", "بال", "فال", "كال")) and not after_head:
             return False
         return len(folded) >= 2
 
@@ -191,11 +201,13 @@ class _PersonFinder:
         titles = [title]
         j = title.end
         while j < len(self.tokens) and j - title.end < MAX_TAIL:
-            if _HARD_STOP.search(self.gap(j)) or any(q in self.gap(j) for q in "«»“”\""):
+            if _HARD_STOP.search(self.gap(j)):
                 return None, titles
             if j in self.title_at:
-                titles.append(self.title_at[j])
-                j = self.title_at[j].end
+                title_here = self.title_at[j]
+                if self.capitalised or not fold(self.tokens[j].surface).startswith("ل"):
+                    titles.append(title_here)  # "للأمين العام" (of the Secretary-General) is a complement
+                j = title_here.end
                 continue
             if j in self.entity_at:
                 j = self.entity_at[j].end
@@ -206,6 +218,10 @@ class _PersonFinder:
             if any(m.start == j for m in self.p.triggers) or (j in self.p.with_words and j > title.end):
                 return None, titles
             if self.capitalised:
+                if re.search(r"['’]s$", tok.surface) or any(ch.isdigit() for ch in tok.surface):
+                    return None, titles
+                if not tok.is_capitalised and not self.lowercase_tail and fold(tok.surface) not in self.title_links:
+                    return None, titles
                 j += 1
                 continue
             folded = fold(tok.surface)
@@ -223,7 +239,10 @@ class _PersonFinder:
             stop = titles[k + 1].start if k + 1 < len(titles) else name_start
             affiliation = self.affiliation_between(title.end, stop) or self.affiliation_before(title.start)
             text = self.text[title.char_start : self.tokens[stop - 1].end].strip(" ,-–—")
-            roles.append(Role(title.label, text, affiliation))
+            key = title.label
+            if key == "head-of-state" and affiliation and affiliation.startswith("org:"):
+                key = "head"  # "President of the Commission" heads an organisation, not a state
+            roles.append(Role(key, text, affiliation))
         return tuple(roles)
 
     def affiliation_between(self, a: int, b: int) -> str | None:
@@ -424,7 +443,7 @@ def find_agents(parse: SentenceParse, persons: list[Mention], text: str) -> list
             context = "affiliation"
         elif m.start in parse.quoted:
             context = "quoted"
-        elif kind == "city":
+        elif kind in ("city", "region"):
             context = "location"
         elif m.start - 1 in parse.locatives and kind in ("state", "state-adj"):
             context = "location"

@@ -66,6 +66,8 @@ def entries() -> dict[str, Entry]:
             "org", str(key), data.get("wikidata"), data.get("names") or {}, data.get("acronyms") or {},
             parent=data.get("parent"),
         )
+    for key, data in sorted(_load("regions.yaml").items()):
+        out[f"region:{key}"] = Entry("region", str(key), data.get("wikidata"), data.get("names") or {})
     for key, data in sorted(_load("cities.yaml").items()):
         if data.get("ambiguous"):
             continue

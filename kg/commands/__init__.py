@@ -6,4 +6,6 @@ A module listed here must define ``register(subparsers)``.
 COMMAND_MODULES: list[str] = [
     "kg.commands.build",
     "kg.commands.analyze",
+    "kg.commands.query",
+    "kg.commands.serve",
 ]

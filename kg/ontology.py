@@ -1,0 +1,68 @@
+"""The ontology, the topic and role schemes, the SHACL shapes and the JSON-LD context, as shipped with the package.
+
+The canonical, human-facing files live in ``ontology/`` at the top of the repository; ``tools/gen_schemes.py``
+generates the schemes there and copies all of them into ``kg/data/ontology/``, which is what this module reads,
+so an installed package carries them too (a test checks the copies are current).
+
+>>> g = ontology_graph()
+>>> from kg.vocab import DG, TOPIC
+>>> from rdflib.namespace import OWL, RDF
+>>> (DG.Meeting, RDF.type, OWL.Class) in g and (TOPIC.security, RDF.type, DG.Topic) in g
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from rdflib import Graph
+
+from kg.vocab import bind_prefixes
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "ontology"
+ONTOLOGY_FILES = ("diplograph.ttl", "topics.ttl", "roles.ttl")
+SHAPES_FILE = "shapes.ttl"
+CONTEXT_FILE = "context.jsonld"
+
+
+def data_path(name: str) -> Path:
+    """The packaged copy of ``ontology/<name>``."""
+    return DATA_DIR / name
+
+
+@functools.lru_cache(maxsize=None)
+def _triples(names: tuple[str, ...]) -> tuple:
+    graph = Graph()
+    for name in names:
+        graph.parse(data_path(name), format="turtle")
+    return tuple(graph)
+
+
+def _graph(names: tuple[str, ...]) -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    for triple in _triples(names):
+        graph.add(triple)
+    return graph
+
+
+def ontology_graph() -> Graph:
+    """A fresh graph holding the ontology, the topic scheme and the role scheme (callers may change it)."""
+    return _graph(ONTOLOGY_FILES)
+
+
+def shapes_graph() -> Graph:
+    """A fresh graph holding the SHACL shapes."""
+    return _graph((SHAPES_FILE,))
+
+
+@functools.lru_cache(maxsize=None)
+def _context_text() -> str:
+    return data_path(CONTEXT_FILE).read_text(encoding="utf-8")
+
+
+def jsonld_context() -> dict:
+    """The ``@context`` object of the published JSON-LD context (a fresh copy)."""
+    return json.loads(_context_text())["@context"]

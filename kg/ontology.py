@@ -1,8 +1,9 @@
-"""The ontology, the topic and role schemes, the SHACL shapes and the JSON-LD context, as shipped with the package.
+"""The ontology, the topic and role schemes, the SHACL shapes and the JSON-LD context, as packaged.
 
-The canonical, human-facing files live in ``ontology/`` at the top of the repository; ``tools/gen_schemes.py``
-generates the schemes there and copies all of them into ``kg/data/ontology/``, which is what this module reads,
-so an installed package carries them too (a test checks the copies are current).
+The canonical, human-facing files live in ``ontology/`` at the top of the repository;
+``tools/gen_schemes.py`` generates the schemes there and copies all of them into ``kg/data/ontology/``,
+which is what this module reads, so an installed package carries them too (a test checks the copies
+are current).
 
 >>> g = ontology_graph()
 >>> from kg.vocab import DG, TOPIC
@@ -32,7 +33,7 @@ def data_path(name: str) -> Path:
     return DATA_DIR / name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _triples(names: tuple[str, ...]) -> tuple:
     graph = Graph()
     for name in names:
@@ -58,7 +59,7 @@ def shapes_graph() -> Graph:
     return _graph((SHAPES_FILE,))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _context_text() -> str:
     return data_path(CONTEXT_FILE).read_text(encoding="utf-8")
 

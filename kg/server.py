@@ -206,11 +206,11 @@ class _Worker:
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        command = [sys.executable, "-c", "import sys; from kg.server import _worker_entry; _worker_entry(sys.argv[1:])",
-                   str(child.fileno()), source, backend, str(max_rows)]
+        code = "import sys; from kg.server import _worker_entry; _worker_entry(sys.argv[1:])"
+        command = [sys.executable, "-c", code, str(child.fileno()), source, backend, str(max_rows)]
         try:
-            self.process = subprocess.Popen(command, pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL)
+            self.process = subprocess.Popen(command, pass_fds=(child.fileno(),), env=env,
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         finally:
             child.close()
         self.conn = Connection(parent.detach())

@@ -19,8 +19,9 @@ import json
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.namespace import OWL, RDF
 
-from kg.vocab import bind_prefixes
+from kg.vocab import ONTOLOGY_IRI, bind_prefixes
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "ontology"
 ONTOLOGY_FILES = ("diplograph.ttl", "topics.ttl", "roles.ttl")
@@ -52,6 +53,24 @@ def _graph(names: tuple[str, ...]) -> Graph:
 def ontology_graph() -> Graph:
     """A fresh graph holding the ontology, the topic scheme and the role scheme (callers may change it)."""
     return _graph(ONTOLOGY_FILES)
+
+
+def has_ontology(graph: Graph) -> bool:
+    """Whether ``graph`` already holds the ontology (a built ``graph.ttl`` does)."""
+    return (ONTOLOGY_IRI, RDF.type, OWL.Ontology) in graph
+
+
+def with_ontology(graph: Graph) -> Graph:
+    """A new graph holding ``graph`` plus the ontology and schemes, unless ``graph`` already holds them
+    (adding them again would duplicate every blank node of the ontology)."""
+    merged = Graph()
+    bind_prefixes(merged)
+    for triple in graph:
+        merged.add(triple)
+    if not has_ontology(graph):
+        for triple in _triples(ONTOLOGY_FILES):
+            merged.add(triple)
+    return merged
 
 
 def shapes_graph() -> Graph:

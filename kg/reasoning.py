@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDFS
 
-from kg.ontology import ontology_graph
+from kg.ontology import ontology_graph, with_ontology
 from kg.vocab import BASE, DG, ONTOLOGY_IRI, SEM, bind_prefixes
 
 RULES_DIR = Path(__file__).resolve().parent / "data" / "rules"
@@ -93,13 +93,12 @@ def java_available() -> str | None:
 
 
 def _with_ontology(graph: Graph, include_ontology: bool) -> Graph:
+    if include_ontology:
+        return with_ontology(graph)
     merged = Graph()
     bind_prefixes(merged)
     for triple in graph:
         merged.add(triple)
-    if include_ontology:
-        for triple in ontology_graph():
-            merged.add(triple)
     return merged
 
 
@@ -281,9 +280,7 @@ def _rdflib_term(term):
 def to_oxigraph(graph: Graph) -> ox.Store:
     """An in-memory Oxigraph store holding the triples of ``graph`` (default graph)."""
     store = ox.Store()
-    store.bulk_extend(
-        ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), ox.DefaultGraph()) for s, p, o in graph
-    )
+    store.bulk_extend(ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), ox.DefaultGraph()) for s, p, o in graph)
     return store
 
 
@@ -309,6 +306,8 @@ def inferred_graph(graph: Graph, include_ontology: bool = True) -> Graph:
             break
         store.bulk_extend(new)
         for quad in new:
+            if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                continue  # facts about ontology axioms; analysts need the ones about named resources
             triple = (_rdflib_term(quad.subject), _rdflib_term(quad.predicate), _rdflib_term(quad.object))
             inferred.add(triple)
     return inferred

@@ -8,4 +8,6 @@ COMMAND_MODULES: list[str] = [
     "kg.commands.analyze",
     "kg.commands.query",
     "kg.commands.serve",
+    "kg.commands.validate",
+    "kg.commands.export",
 ]

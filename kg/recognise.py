@@ -126,7 +126,8 @@ class _PersonFinder:
         self.title_at = {i: m for m in parse.titles for i in range(m.start, m.end)}
         self.blocked = (
             set(self.entity_at) | set(self.title_at) | _indices(parse.honorifics) | _indices(parse.triggers)
-            | parse.with_words | parse.locatives | _indices(parse.institutions)
+            | parse.with_words | parse.locatives | _indices(parse.institutions) | _indices(parse.delegation)
+            | _indices(parse.planned) | _indices(parse.mention_only)
         )
         self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
         self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
@@ -140,6 +141,10 @@ class _PersonFinder:
 
     def is_particle(self, i: int) -> bool:
         return bool(token_keys(self.lang, self.tokens[i].surface) & self.data.name_particles)
+
+    def _particle_compound(self, surface: str) -> bool:
+        head, _, rest = surface.partition("-")
+        return bool(rest) and rest[:1].isupper() and bool(token_keys(self.lang, head) & self.data.name_particles)
 
     def gap(self, i: int) -> str:
         """Characters between token i-1 and token i."""
@@ -156,6 +161,8 @@ class _PersonFinder:
             return False  # a Latin acronym ("KazISS"), or Latin inside a script without capitals
         if i in self.after_place_noun:
             return False
+        if self.capitalised and self._particle_compound(tok.surface):
+            return True  # "аль-Ахдаль", "al-Sabah", "van-Rompuy"
         if self.capitalised:
             if not tok.is_capitalised or (first and i - 1 in self.p.locatives):
                 return False  # lower case, or a place after "in" ("консул в Сиане Жошыхан ...")
@@ -215,7 +222,7 @@ class _PersonFinder:
             if self.name_token(j, first=True):
                 return j, titles
             tok = self.tokens[j]
-            if any(m.start == j for m in self.p.triggers) or (j in self.p.with_words and j > title.end):
+            if any(m.start == j for m in self.p.triggers):
                 return None, titles
             if self.capitalised:
                 if re.search(r"['’]s$", tok.surface) or any(ch.isdigit() for ch in tok.surface):

@@ -53,7 +53,8 @@
     currentArgs(tab).forEach(function (arg) {
       if (arg.name && arg.name.charAt(0) === "$") { bound[arg.name.slice(1)] = arg.value; }
     });
-    var params = named ? named.params.slice() : [];
+    var text = tab.getQuery();
+    var params = named ? named.params.filter(function (p) { return mentions(text, p.name); }) : [];
     Object.keys(bound).forEach(function (name) {
       if (!params.some(function (p) { return p.name === name; })) {
         params.push({ name: name, required: false, kind: "", description: "" });
@@ -104,7 +105,30 @@
     renderParams();
   }
 
-  yasgui.on("tabSelect", function () { setTimeout(renderParams, 0); });
+  // Parameters follow the query text: a binding whose variable is no longer in the query is dropped.
+  function mentions(text, name) {
+    return new RegExp("[?$]" + name.replace(/[^A-Za-z0-9_]/g, "") + "(?![A-Za-z0-9_])").test(text);
+  }
+
+  function pruneArgs(tab) {
+    var text = tab.getQuery();
+    var args = currentArgs(tab);
+    var kept = args.filter(function (arg) {
+      return arg.name.charAt(0) !== "$" || mentions(text, arg.name.slice(1));
+    });
+    if (kept.length !== args.length) { tab.setRequestConfig({ args: kept }); }
+    renderParams();
+  }
+
+  var hooked = [];
+  function hook(tab) {
+    if (!tab || hooked.indexOf(tab) >= 0 || !tab.getYasqe()) { return; }
+    hooked.push(tab);
+    tab.getYasqe().on("change", function () { pruneArgs(tab); });
+  }
+
+  yasgui.on("tabSelect", function () { setTimeout(function () { hook(yasgui.getTab()); renderParams(); }, 0); });
+  hook(yasgui.getTab());
 
   fetch("/queries.json", { headers: { Accept: "application/json" } })
     .then(function (response) { return response.json(); })

@@ -152,12 +152,27 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     return mapping, links
 
 
+MIN_SKELETON = 3
+
+
+def _is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1
+
+
 def _compatible(a: PersonEntity, b: PersonEntity) -> bool:
-    if _surname_skeleton(a) != _surname_skeleton(b) or not _surname_skeleton(a):
+    surname = _surname_skeleton(a)
+    if surname != _surname_skeleton(b) or not surname:
         return False
     ga, gb = _given_skeleton(a), _given_skeleton(b)
-    if ga is not None and gb is not None and ga != gb and not (ga.startswith(gb) or gb.startswith(ga)):
-        return False
+    if len(surname) < MIN_SKELETON and (ga is None or gb is None):
+        return False  # a short skeleton ("NS", "TL") alone says too little
+    if ga is not None and gb is not None:
+        initial = _is_initial(a.name.given[0]) or _is_initial(b.name.given[0])
+        if initial:
+            if latin(a.name.given[0])[:1] != latin(b.name.given[0])[:1]:
+                return False
+        elif ga != gb:
+            return False
     sa, sb = _states(a), _states(b)
     return not (sa and sb and not sa & sb)
 

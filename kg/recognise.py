@@ -131,6 +131,7 @@ class _PersonFinder:
         )
         self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
         self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
+        self.non_name_patterns = [re.compile(p) for p in self.data.settings.get("non_name_patterns", [])]
         self.after_place_noun = {m.end for m in parse.place_nouns}
         self.taken: set[int] = set()
 
@@ -176,6 +177,8 @@ class _PersonFinder:
         if self.is_stopword(i):
             return False
         folded = fold(tok.surface)
+        if any(pattern.search(k) for pattern in self.non_name_patterns for k in token_keys(self.lang, tok.surface)):
+            return False
         after_head = i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads
         if folded.startswith(("ال", "لل", "وال", "بال", "فال", "كال")) and not after_head:
             return False
@@ -232,6 +235,8 @@ class _PersonFinder:
                 j += 1
                 continue
             folded = fold(tok.surface)
+            if self.is_stopword(j) and j not in self.p.locatives and j not in self.p.org_links:
+                return None, titles
             if j in self.p.locatives or j in self.p.org_links or any(
                 k.startswith("ال") for k in token_keys(self.lang, tok.surface)
             ) or folded.startswith(("ال", "لل")):

@@ -21,7 +21,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
-from kg.vocab import ONTOLOGY_IRI, bind_prefixes
+from kg.vocab import ONTOLOGY_IRI, PREFIXES, bind_prefixes
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "ontology"
 ONTOLOGY_FILES = ("diplograph.ttl", "topics.ttl", "roles.ttl")
@@ -86,3 +86,22 @@ def _context_text() -> str:
 def jsonld_context() -> dict:
     """The ``@context`` object of the published JSON-LD context (a fresh copy)."""
     return json.loads(_context_text())["@context"]
+
+
+_NAMESPACES = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key=lambda p: -len(p[0]))
+
+
+def short_iri(iri) -> str:
+    """A readable short form of an IRI, ``prefix:rest`` with the longest matching project prefix
+    (``dgid:meeting/143bbe7f471663a9``; not always valid Turtle, meant for people).
+
+    >>> short_iri("https://w3id.org/diplograph/id/meeting/143bbe7f471663a9")
+    'dgid:meeting/143bbe7f471663a9'
+    >>> short_iri("urn:x")
+    '<urn:x>'
+    """
+    text = str(iri)
+    for namespace, prefix in _NAMESPACES:
+        if text.startswith(namespace) and len(text) > len(namespace):
+            return f"{prefix}:{text[len(namespace) :]}"
+    return f"<{text}>"

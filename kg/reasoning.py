@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDFS
 
-from kg.ontology import ontology_graph, with_ontology
+from kg.ontology import ontology_graph, short_iri, with_ontology
 from kg.vocab import BASE, DG, ONTOLOGY_IRI, SEM, bind_prefixes
 
 RULES_DIR = Path(__file__).resolve().parent / "data" / "rules"
@@ -215,7 +215,7 @@ def diagnose(merged: Graph) -> list[str]:
     (asserted types, domains and ranges, through sub-classes and sub-properties), functional properties with
     several values, and negative values of non-negative integer properties."""
     store = to_oxigraph(merged)
-    short = _shortener(merged)
+    short = short_iri
     types: dict[str, set[str]] = {}
     for row in store.query(_DIAGNOSIS_TYPES):
         types.setdefault(row["x"].value, set()).add(row["c"].value)
@@ -233,16 +233,6 @@ def diagnose(merged: Graph) -> list[str]:
         thing, prop = short(row["x"].value), short(row["p"].value)
         lines.append(f"{thing} {prop} {row['v'].value!r} is not a non-negative integer")
     return lines
-
-
-def _shortener(graph: Graph):
-    def short(iri: str) -> str:
-        try:
-            return graph.namespace_manager.normalizeUri(URIRef(iri))
-        except Exception:  # an IRI that does not split into a prefix and a name
-            return f"<{iri}>"
-
-    return short
 
 
 # --- materialised inferences without Java ----------------------------------------------------------------

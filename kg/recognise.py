@@ -143,6 +143,14 @@ class _PersonFinder:
     def is_particle(self, i: int) -> bool:
         return bool(token_keys(self.lang, self.tokens[i].surface) & self.data.name_particles)
 
+    def _article_surname(self, i: int) -> bool:
+        folded = fold(self.tokens[i].surface)
+        if not folded.startswith("ال") or len(folded) < 5 or i in self.blocked or i in self.taken:
+            return False
+        if self.is_stopword(i) or _ARABIC_MARKS.search(self.tokens[i].surface):
+            return False
+        return not any(p.search(k) for p in self.non_name_patterns for k in token_keys(self.lang, folded[2:]))
+
     def _particle_compound(self, surface: str) -> bool:
         head, _, rest = surface.partition("-")
         return bool(rest) and rest[:1].isupper() and bool(token_keys(self.lang, head) & self.data.name_particles)
@@ -190,6 +198,9 @@ class _PersonFinder:
         count = 0
         while i < len(self.tokens) and count < self.max_tokens:
             if i > start and not re.fullmatch(r"[ \t\u00a0]+|-", self.gap(i) or " "):
+                break
+            if not self.capitalised and i > start and self._article_surname(i):
+                i += 1  # "أيمن الصفدي": a surname with the article closes the name
                 break
             if self.name_token(i, first=i == start):
                 count += 0 if fold(self.tokens[i].surface) in self.compound_heads else 1

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
-from kg.ontology import shapes_graph, with_ontology
-from kg.vocab import PREFIXES, bind_prefixes
+from kg.ontology import shapes_graph, short_iri, with_ontology
+from kg.vocab import bind_prefixes
 
 
 @dataclass(frozen=True)
@@ -63,25 +63,6 @@ class ValidationReport:
 
     def __str__(self) -> str:
         return self.text()
-
-
-_NAMESPACES = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key=lambda p: -len(p[0]))
-
-
-def short_iri(iri) -> str:
-    """A readable short form of an IRI, ``prefix:rest`` with the longest matching project prefix
-    (``dgid:meeting/143bbe7f471663a9``; not always valid Turtle, meant for people).
-
-    >>> short_iri("https://w3id.org/diplograph/id/meeting/143bbe7f471663a9")
-    'dgid:meeting/143bbe7f471663a9'
-    >>> short_iri("urn:x")
-    '<urn:x>'
-    """
-    text = str(iri)
-    for namespace, prefix in _NAMESPACES:
-        if text.startswith(namespace) and len(text) > len(namespace):
-            return f"{prefix}:{text[len(namespace) :]}"
-    return f"<{text}>"
 
 
 def _short(graph: Graph, node) -> str:

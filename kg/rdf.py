@@ -129,35 +129,43 @@ class GraphBuilder:
         g.add((iri, DG.contentHash, Literal(doc.content_hash)))
         for local_id, person in sorted(ex.persons.items()):
             self.add_person(ex, local_id, person)
-        for record in ex.meetings:
-            self.add_meeting(ex, record)
 
-    def add_meeting(self, ex: ArticleExtraction, record: MeetingRecord) -> URIRef:
-        doc = ex.document
+    def meeting_participants(self, ex: ArticleExtraction, record: MeetingRecord) -> tuple[URIRef, ...]:
+        return tuple(sorted({self.participant_iri(ex.document.id, p) for p in record.participants}))
+
+    def add_meeting(self, reports: list[tuple[ArticleExtraction, MeetingRecord]]) -> URIRef:
+        """One Meeting from every article that reports it, with each article's evidence."""
         g = self.g
-        participants = sorted({self.participant_iri(doc.id, p) for p in record.participants})
-        first = min(record.evidence)
-        iri = mint("meeting", doc.id, str(first[0]), *map(str, participants))
-        g.add((iri, RDF.type, DG.PlannedMeeting if record.planned else DG.Meeting))
+        first_ex, first = reports[0]
+        participants = self.meeting_participants(first_ex, first)
+        start = min(first.evidence)[0]
+        iri = mint("meeting", first_ex.document.id, str(start), *map(str, participants))
+        planned = all(record.planned for _, record in reports)
+        g.add((iri, RDF.type, DG.PlannedMeeting if planned else DG.Meeting))
         for part in participants:
             g.add((iri, DG.participant, part))
-        g.add((iri, DG.mode, MODES.get(record.mode, DG.InPerson)))
-        if record.date:
-            g.add((iri, DG.date, date_literal(record.date)))
-        if record.place and entry(record.place):
-            self.add_registry(record.place)
-            g.add((iri, DG.place, registry_iri(record.place)))
-        for notation in sorted(record.topics):
+        modes = {record.mode for _, record in reports}
+        g.add((iri, DG.mode, MODES.get(first.mode if len(modes) == 1 else min(modes), DG.InPerson)))
+        dates = [record.date for _, record in reports if record.date]
+        if dates:
+            g.add((iri, DG.date, date_literal(max(dates, key=lambda d: (len(d.iso()), d.iso())))))
+        places = sorted(record.place for _, record in reports if record.place and entry(record.place))
+        if places:
+            self.add_registry(places[0])
+            g.add((iri, DG.place, registry_iri(places[0])))
+        for notation in sorted({t for _, record in reports for t in record.topics}):
             g.add((iri, DG.topic, mint("topic", notation)))
-        g.add((iri, PROV.wasDerivedFrom, article_iri(doc.id)))
-        for start, end in sorted(record.evidence):
-            ev = mint("evidence", doc.id, str(start), str(end))
-            g.add((iri, DG.evidence, ev))
-            g.add((ev, RDF.type, DG.Evidence))
-            g.add((ev, DG.inArticle, article_iri(doc.id)))
-            g.add((ev, DG.quote, Literal(doc.text[start:end])))
-            g.add((ev, DG.startOffset, Literal(start, datatype=XSD.nonNegativeInteger)))
-            g.add((ev, DG.endOffset, Literal(end, datatype=XSD.nonNegativeInteger)))
+        for ex, record in reports:
+            doc = ex.document
+            g.add((iri, PROV.wasDerivedFrom, article_iri(doc.id)))
+            for ev_start, ev_end in sorted(record.evidence):
+                ev = mint("evidence", doc.id, str(ev_start), str(ev_end))
+                g.add((iri, DG.evidence, ev))
+                g.add((ev, RDF.type, DG.Evidence))
+                g.add((ev, DG.inArticle, article_iri(doc.id)))
+                g.add((ev, DG.quote, Literal(doc.text[ev_start:ev_end])))
+                g.add((ev, DG.startOffset, Literal(ev_start, datatype=XSD.nonNegativeInteger)))
+                g.add((ev, DG.endOffset, Literal(ev_end, datatype=XSD.nonNegativeInteger)))
         return iri
 
     def finish(self) -> Graph:
@@ -186,8 +194,43 @@ def _labels(g: Graph, iri: URIRef, item: Entry) -> None:
             g.add((iri, SKOS.altLabel, Literal(alt, lang=lang)))
 
 
+def _dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:
+    """Two reports can be of one meeting when one date is the other at a coarser precision."""
+    if a is None or b is None:
+        return False
+    x, y = sorted((a.iso(), b.iso()), key=len)
+    return y.startswith(x)
+
+
+def same_meetings(builder: GraphBuilder, extractions: list[ArticleExtraction]):
+    """Group the reports of one meeting across articles: the same participants on an agreeing date.
+
+    Reports from one article are never merged here (the article already merged its own)."""
+    groups: list[list[tuple[ArticleExtraction, MeetingRecord]]] = []
+    index: dict[tuple[URIRef, ...], list[int]] = {}
+    for ex in sorted(extractions, key=lambda e: e.document.id):
+        for record in ex.meetings:
+            key = builder.meeting_participants(ex, record)
+            target = None
+            for k in index.get(key, []):
+                group = groups[k]
+                if all(other.document.id != ex.document.id for other, _ in group) and all(
+                    _dates_agree(r.date, record.date) and r.planned == record.planned for _, r in group
+                ):
+                    target = k
+                    break
+            if target is None:
+                index.setdefault(key, []).append(len(groups))
+                groups.append([(ex, record)])
+            else:
+                groups[target].append((ex, record))
+    return groups
+
+
 def data_graph(extractions: list[ArticleExtraction], person_keys, possibly_same) -> Graph:
     builder = GraphBuilder(person_keys, possibly_same)
     for ex in sorted(extractions, key=lambda e: e.document.id):
         builder.add_article(ex)
+    for reports in same_meetings(builder, extractions):
+        builder.add_meeting(reports)
     return builder.finish()

@@ -1,0 +1,151 @@
+"""SHACL validation: the shapes, the readable report, the ``validate`` command, a fresh build of seeds/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+
+from kg.cli import main
+from kg.validate import validate
+from kg.vocab import DG, TOPIC
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+BROKEN = DATA / "broken_graph.ttl"
+SAMPLE = DATA / "sample_graph_export.ttl"
+
+ID = "https://w3id.org/diplograph/id/"
+MEETING = URIRef(ID + "meeting/cd277485e70880b6")
+EVIDENCE = URIRef(ID + "evidence/514bfff66750c1a7")
+ARTICLE = URIRef(ID + "article/002_d8447541c7744ffc")
+BORG = URIRef(ID + "person/8b2d99f63af73709")
+KZ = URIRef(ID + "state/KZ")
+
+
+def _sample() -> Graph:
+    return Graph().parse(SAMPLE)
+
+
+def test_broken_graph_fails_naming_node_path_and_rule():
+    report = validate(Graph().parse(BROKEN))
+    assert not report.conforms
+    found = {(v.focus, v.path, v.component) for v in report.violations}
+    assert found == {
+        ("dgid:meeting/0000000000000bad", "dg:participant", "MinCountConstraintComponent"),
+        ("dgid:meeting/0000000000000bad", "dg:date", "OrConstraintComponent"),
+    }
+    text = report.text()
+    assert text.startswith("does not conform: 2 violation(s)")
+    assert "dgid:meeting/0000000000000bad (Murat Nurtleu, 26 June 2024)" in text
+    assert "path dg:participant" in text and "a meeting has at least two participants" in text
+    assert "path dg:date" in text and 'value "26 June 2024"' in text
+    assert "typed xsd:date, xsd:gYearMonth or xsd:gYear" in text
+
+
+def test_sample_conforms():
+    report = validate(_sample())
+    assert report.conforms, report.text()
+    assert report.violations == [] and report.text() == "conforms: 0 violations"
+
+
+def test_sample_with_ontology_and_rdfs_inference_conforms():
+    assert validate(_sample(), inference="rdfs").conforms
+
+
+def _drop(graph: Graph, s, p):
+    graph.remove((s, p, None))
+
+
+M, E = "dgid:meeting/cd277485e70880b6", "dgid:evidence/514bfff66750c1a7"
+A, P = "dgid:article/002_d8447541c7744ffc", "dgid:person/8b2d99f63af73709"
+MIN, OR = "MinCountConstraintComponent", "OrConstraintComponent"
+PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+
+
+def _replace(graph: Graph, s, p, value):
+    graph.remove((s, p, None))
+    graph.add((s, p, value))
+
+
+CHANGES = {
+    "start-not-before-end": (lambda g: _replace(g, EVIDENCE, DG.endOffset, Literal(10)), E, "dg:startOffset",
+                             "LessThanConstraintComponent"),
+    "untyped-offset": (lambda g: _replace(g, EVIDENCE, DG.endOffset, Literal("212")), E, "dg:endOffset", OR),
+    "no-quote": (lambda g: _drop(g, EVIDENCE, DG.quote), E, "dg:quote", MIN),
+    "topic-outside-scheme": (lambda g: g.add((MEETING, DG.topic, TOPIC["not-a-topic"])), M, "dg:topic",
+                             "NodeConstraintComponent"),
+    "no-evidence": (lambda g: _drop(g, MEETING, DG.evidence), M, "dg:evidence", MIN),
+    "no-article": (lambda g: _drop(g, MEETING, PROV_DERIVED), M, "prov:wasDerivedFrom", MIN),
+    "participant-not-actor": (lambda g: g.add((MEETING, DG.participant, ARTICLE)), M, "dg:participant",
+                              "ClassConstraintComponent"),
+    "two-dates": (lambda g: g.add((MEETING, DG.date, Literal("2024-06-27", datatype=XSD.date))), M, "dg:date",
+                  "MaxCountConstraintComponent"),
+    "person-without-label": (lambda g: _drop(g, BORG, RDFS.label), P, "rdfs:label", MIN),
+    "state-without-label": (lambda g: _drop(g, KZ, RDFS.label), "dgid:state/KZ", "rdfs:label", MIN),
+    "article-without-id": (lambda g: _drop(g, ARTICLE, DCTERMS.identifier), A, "dcterms:identifier", MIN),
+    "article-without-language": (lambda g: _drop(g, ARTICLE, DCTERMS.language), A, "dcterms:language", MIN),
+    "affiliation-not-state": (lambda g: g.add((BORG, DG.affiliation, MEETING)), P, "dg:affiliation", OR),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_each_rule_is_checked(name):
+    change, focus, path, component = CHANGES[name]
+    graph = _sample()
+    change(graph)
+    report = validate(graph)
+    assert not report.conforms
+    assert (focus, path, component) in {(v.focus, v.path, v.component) for v in report.violations}, (
+        report.text()
+    )
+    assert all(v.rule for v in report.violations if v.path), "every property shape has an sh:name"
+
+
+def test_validate_command_exit_codes(capsys):
+    assert main(["validate", str(BROKEN)]) == 1
+    out = capsys.readouterr()
+    assert "dgid:meeting/0000000000000bad" in out.out and "MinCountConstraintComponent" in out.out
+    assert main(["validate", str(SAMPLE)]) == 0
+    assert "conforms: 0 violations" in capsys.readouterr().out
+
+
+def test_validate_command_names_a_missing_file(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nothing.ttl")]) == 1
+    assert "nothing.ttl: no such graph file" in capsys.readouterr().err
+
+
+def test_validate_command_with_reasoning(capsys):
+    code = main(["validate", "--reason", str(SAMPLE)])
+    out = capsys.readouterr().out
+    if shutil.which("java") is None:
+        assert "reasoning skipped" in out
+    else:
+        assert "HermiT: consistent" in out
+    assert code == 0
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("validate-build")
+    assert main(["build", str(ROOT / "seeds"), "--out", str(out)]) == 0
+    return out / "graph.ttl"
+
+
+def test_fresh_build_of_seeds_conforms(fresh_build):
+    graph = Graph().parse(fresh_build)
+    report = validate(graph)
+    assert report.conforms, report.text()
+    assert len(list(graph.subjects(RDF.type, DG.Meeting))) >= 1
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="no Java runtime: HermiT cannot run")
+def test_fresh_build_of_seeds_is_consistent_for_hermit(fresh_build):
+    from kg.reasoning import hermit_cross_check
+
+    check = hermit_cross_check(Graph().parse(fresh_build))
+    assert check.result.consistent is True and check.result.coherent, check.result.text()
+    assert check.agree, (sorted(check.only_rules)[:5], sorted(check.only_hermit)[:5])

@@ -192,10 +192,25 @@ def _answer(store, request: dict[str, Any], max_rows: int) -> Reply:
             return _text_reply(406, f"not acceptable: this query returns {wanted}")
         body = result_text(result, name).encode("utf-8")
     except ResultTooLarge as error:
-        return _text_reply(422, str(error))
+        return _text_reply(422, public_message(str(error)))
     except QueryError as error:
-        return _text_reply(400, str(error))
+        return _text_reply(400, public_message(str(error)))
     return Reply(200, RESULT_FORMATS[name][0], body)
+
+
+_FILE_PATH = re.compile(r"""(?<![\w<"':/.])(?:~|\.{1,2})?/(?:[\w.@+-]+/)+[\w.@+-]*""")
+
+
+def public_message(text: str) -> str:
+    """One line of an error message with any filesystem path replaced, fit to show to a client.
+
+    >>> public_message("query failed: IO error: /srv/exports/store/oxigraph/000012.sst: gone\\nmore")
+    'query failed: IO error: <path>: gone'
+    >>> public_message("no triple <http://x.org/a/b> here")
+    'no triple <http://x.org/a/b> here'
+    """
+    first = text.strip().splitlines()[0] if text.strip() else "error"
+    return _FILE_PATH.sub("<path>", first)[:500]
 
 
 class _Worker:

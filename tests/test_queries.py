@@ -572,6 +572,7 @@ def _seed_params(store) -> dict[str, dict]:
     pairs = _rows(store, "who-met-whom")
     actor = _rows(store, "most-active-actors")[0]["actor"]
     pair = next((r for r in pairs if r["date"] is not None), pairs[0])
+    with_topics = next((r for r in pairs if r["topics"] is not None), pair)
     topics = [str(r["topicNotation"]) for r in _rows(store, "meetings") if r["topicNotation"] is not None]
     topic = topics[0] if topics else "security"
     dated = sorted(str(r["date"]) for r in pairs if r["date"] is not None)
@@ -585,7 +586,7 @@ def _seed_params(store) -> dict[str, dict]:
     params = {
         "meetings-of-actor": {"actor": actor},
         "meetings-between": {"a": pair["partyA"], "b": pair["partyB"]},
-        "topics-of-dyad": {"a": pair["partyA"], "b": pair["partyB"]},
+        "topics-of-dyad": {"a": with_topics["partyA"], "b": with_topics["partyB"]},
         "meetings-on-topic-in-period": {"topic": Literal(topic)},
         "new-contacts-in-period": {"from": Literal(start, datatype=XSD.date)},
         "meeting-card": {"meeting": pair["meeting"]},

@@ -437,6 +437,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     # -- plumbing ------------------------------------------------------------------------
 
+    def version_string(self) -> str:
+        return SERVER_NAME
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         if not self.server.quiet:
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")

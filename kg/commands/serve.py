@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -55,5 +56,10 @@ def run(args: argparse.Namespace) -> int:
           f"query page {server.url} (Ctrl-C stops)", file=sys.stderr, flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("diplograph serve: warning: listening beyond the loopback interface", file=sys.stderr)
+    signal.signal(signal.SIGTERM, _stop)  # `kill` stops it as Ctrl-C does: workers closed, socket released
     serve(server)
     return 0
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -276,8 +276,8 @@ def trig_export(graph: Graph, inferred: Graph | None = None) -> bytes:
         if name is None:
             blocks.append(body + "\n")
         else:
-            indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
-            blocks.append(f"<{name}> {{\n{indented}\n}}\n")
+            # not indented: a multi-line string literal must keep its lines as they are
+            blocks.append(f"<{name}> {{\n{body}\n}}\n")
     return ("\n".join(sorted(prefixes)) + "\n\n" + "\n".join(blocks)).encode("utf-8")
 
 

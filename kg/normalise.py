@@ -101,6 +101,8 @@ def lexicon_key(lang: str, word: str) -> str:
         return _arabic_lexicon_key(folded)
     if lang == "ru":
         lemmas = _russian_lemmas(folded)
+        if folded in lemmas:
+            return folded  # a base form already ("ливан", not the top parse's "ливана")
         return lemmas[0] if lemmas else folded
     if lang == "en":
         return _strip_possessive(folded)

@@ -124,6 +124,8 @@ class _PersonFinder:
         self.tokens = parse.tokens
         self.entity_at = {i: m for m in parse.entities for i in range(m.start, m.end)}
         self.title_at = {i: m for m in parse.titles for i in range(m.start, m.end)}
+        self.institution_at = _indices(parse.institutions)
+        self.honorific_at = _indices(parse.honorifics)
         self.blocked = (
             set(self.entity_at) | set(self.title_at) | _indices(parse.honorifics) | _indices(parse.triggers)
             | parse.with_words | parse.locatives | _indices(parse.institutions) | _indices(parse.delegation)
@@ -132,6 +134,8 @@ class _PersonFinder:
         self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
         self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
         self.non_name_patterns = [re.compile(p) for p in self.data.settings.get("non_name_patterns", [])]
+        self.clause_words = {fold(w) for w in self.data.settings.get("clause_words", [])}
+        self.names_after_title = {fold(w) for w in self.data.settings.get("names_after_title", [])}
         self.after_place_noun = {m.end for m in parse.place_nouns}
         self.taken: set[int] = set()
 
@@ -142,6 +146,36 @@ class _PersonFinder:
 
     def is_particle(self, i: int) -> bool:
         return bool(token_keys(self.lang, self.tokens[i].surface) & self.data.name_particles)
+
+    def _blocked_later_in_run(self, j: int) -> int | None:
+        """The last institution/entity word in the capitalised run starting at ``j``, if any."""
+        if not self.capitalised:
+            return None
+        last = None
+        k = j + 1
+        while k < len(self.tokens) and self.tokens[k].is_capitalised and self.gap(k).strip() in ("", "-"):
+            if k in self.blocked and k not in self.title_at:
+                last = k
+            k += 1
+        if last is not None and last in self.entity_at:
+            last = self.entity_at[last].end - 1
+        return last
+
+    def _continues_name(self, i: int) -> bool:
+        """A capitalised common word after a given name is the surname ("Ингрид Холм", "Петер Ковач")."""
+        tok = self.tokens[i]
+        return (
+            self.lang == "ru" and tok.is_capitalised and i not in self.blocked and i not in self.taken
+            and i not in self.p.quoted and not self.is_stopword(i) and not tok.surface.isupper()
+        )
+
+    def _before_name(self, i: int) -> bool:
+        """A capitalised word right before a clearly name-like one belongs to the name."""
+        j = i + 1
+        if j >= len(self.tokens) or j in self.blocked or self.gap(j) != " ":
+            return False
+        nxt = self.tokens[j].surface
+        return nxt[:1].isupper() and is_name_like_ru(nxt) and not self.is_stopword(j)
 
     def _article_surname(self, i: int) -> bool:
         folded = fold(self.tokens[i].surface)
@@ -180,16 +214,19 @@ class _PersonFinder:
             if self.is_stopword(i):
                 return False
             if self.lang == "ru" and not is_name_like_ru(tok.surface):
-                return False
+                return self._before_name(i)  # "Хаканом Фиданом": a word that is also a common noun
             return True
-        if self.is_stopword(i):
+        if self.is_stopword(i) and not (first and fold(tok.surface) in self.names_after_title
+                                        and i - 1 in self.title_at):
             return False
         folded = fold(tok.surface)
         if any(pattern.search(k) for pattern in self.non_name_patterns for k in token_keys(self.lang, tok.surface)):
             return False
         after_head = i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads
-        if folded.startswith(("ال", "لل", "وال", "بال", "فال", "كال")) and not after_head:
+        if folded.startswith("ال") and not after_head:
             return False
+        if first and folded.startswith(("لل", "وال", "بال", "فال", "كال")):
+            return False  # a clitic and the article begin a common noun (inside a name: "فالديز")
         return len(folded) >= 2
 
     def name_run(self, start: int) -> tuple[int, int] | None:
@@ -202,7 +239,7 @@ class _PersonFinder:
             if not self.capitalised and i > start and self._article_surname(i):
                 i += 1  # "أيمن الصفدي": a surname with the article closes the name
                 break
-            if self.name_token(i, first=i == start):
+            if self.name_token(i, first=i == start) or (i > start and self._continues_name(i)):
                 count += 0 if fold(self.tokens[i].surface) in self.compound_heads else 1
                 i += 1
                 continue
@@ -222,7 +259,7 @@ class _PersonFinder:
         titles = [title]
         j = title.end
         while j < len(self.tokens) and j - title.end < MAX_TAIL:
-            if _HARD_STOP.search(self.gap(j)):
+            if _HARD_STOP.search(self.gap(j)) and not (j - 1 in self.honorific_at and self.gap(j).strip() == "."):
                 return None, titles
             if j in self.title_at:
                 title_here = self.title_at[j]
@@ -233,8 +270,15 @@ class _PersonFinder:
             if j in self.entity_at:
                 j = self.entity_at[j].end
                 continue
+            if j in self.institution_at or j in self.honorific_at:
+                j += 1
+                continue
             if self.name_token(j, first=True):
-                return j, titles
+                later = self._blocked_later_in_run(j)
+                if later is None:
+                    return j, titles
+                j = later + 1  # "European Union Kaja Kallas": the name starts after the institution
+                continue
             tok = self.tokens[j]
             if any(m.start == j for m in self.p.triggers):
                 return None, titles
@@ -246,8 +290,13 @@ class _PersonFinder:
                 j += 1
                 continue
             folded = fold(tok.surface)
-            if self.is_stopword(j) and j not in self.p.locatives and j not in self.p.org_links:
-                return None, titles
+            definite = folded.startswith(("ال", "لل", "وال", "بال", "فال", "كال"))
+            if folded in self.clause_words or (
+                self.is_stopword(j) and not definite and j not in self.p.locatives and j not in self.p.org_links
+            ):
+                if not (folded in self.names_after_title and j == title.end):
+                    return None, titles
+                return j, titles
             if j in self.p.locatives or j in self.p.org_links or any(
                 k.startswith("ال") for k in token_keys(self.lang, tok.surface)
             ) or folded.startswith(("ال", "لل")):
@@ -288,7 +337,7 @@ class _PersonFinder:
             return (), end
         j = end
         titles = []
-        while j < len(self.tokens) and j - end < 3:
+        while j < len(self.tokens) and j - end < 4:
             if j in self.title_at:
                 title = self.title_at[j]
                 nxt, chain = self.chain_end(title)
@@ -341,6 +390,10 @@ class _PersonFinder:
             if start is None:
                 continue
             run = self.name_run(start)
+            if run and run[1] - run[0] == 1 and run[1] < len(self.tokens) and self.gap(run[1]).strip() == ",":
+                longer = self.name_run(run[1]) if self.name_token(run[1], first=True) else None
+                if longer and longer[1] - longer[0] >= 2:
+                    run = longer  # the single word was a place or an organisation
             if run:
                 case = case_of_ru(self.tokens[chain[-1].start].surface) if self.lang == "ru" else None
                 if self.lang == "ru":
@@ -350,6 +403,7 @@ class _PersonFinder:
             run = self.name_run(honorific.end) if honorific.end < len(self.tokens) else None
             if run:
                 found.append(self.make(*run, (), None, "honorific"))
+        found.extend(self._names_before_titles())
         anchors = sorted({m.end for m in self.p.triggers} | {i + 1 for i in self.p.with_words})
         for a in anchors:
             if a < len(self.tokens) and a not in self.taken:
@@ -360,6 +414,22 @@ class _PersonFinder:
             found.extend(self._morphological_names())
         found.extend(self._references(known))
         return sorted(found, key=lambda m: m.start)
+
+    def _names_before_titles(self) -> list[Mention]:
+        """"Omar Al Mansouri, the Ambassador of Oman, ..." — a name introduced by the title after it."""
+        out = []
+        for i in range(len(self.tokens)):
+            if i in self.taken or not self.name_token(i, first=True) or (i > 0 and self.name_token(i - 1, True)):
+                continue
+            run = self.name_run(i)
+            if not run or run[1] - run[0] < 2 or run[1] >= len(self.tokens):
+                continue
+            if self.gap(run[1]).strip() not in (",", "،"):
+                continue
+            roles, _ = self.appositive_roles(run[1])
+            if roles:
+                out.append(self.make(*run, (), None, "apposition"))
+        return out
 
     def _title_case(self, chain: list[Match]) -> str | None:
         for title in chain:

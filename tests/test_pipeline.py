@@ -1,0 +1,51 @@
+"""The pipeline on small hand-written corpora: merging one meeting reported twice, bad files skipped."""
+
+from __future__ import annotations
+
+from rdflib import Graph
+from rdflib.namespace import PROV, RDF
+
+from kg.pipeline import build
+from kg.vocab import DG
+
+EN = """---
+title: EU and Turkey
+date: 2025-02-14
+---
+High Representative of the European Union Kaja Kallas met today with Minister of Foreign Affairs of Turkey Hakan Fidan.
+"""
+RU = """---
+title: ЕС и Турция
+date: 2025-02-15
+---
+Вчера верховный представитель Европейского союза Кая Каллас встретилась с министром иностранных дел Турции Хаканом Фиданом.
+"""
+
+
+def _build(tmp_path, files: dict[str, bytes]):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    report = build(src, tmp_path / "out", progress=lambda m: None, store=False, html=False)
+    return report, Graph().parse(tmp_path / "out" / "graph.ttl")
+
+
+def test_one_meeting_reported_in_two_languages_is_one_meeting(tmp_path):
+    report, graph = _build(tmp_path, {"a.txt": EN.encode(), "b.txt": RU.encode()})
+    meetings = list(graph.subjects(RDF.type, DG.Meeting))
+    assert len(meetings) == 1, report.summary()
+    assert len(set(graph.objects(meetings[0], PROV.wasDerivedFrom))) == 2
+    assert len(set(graph.objects(meetings[0], DG.evidence))) == 2
+    assert len(set(graph.objects(meetings[0], DG.participant))) == 2
+
+
+def test_bad_files_are_reported_and_the_rest_is_built(tmp_path):
+    report, graph = _build(tmp_path, {"a.txt": EN.encode(), "empty.txt": b"", "bin.txt": b"\x00\x01" * 100,
+                                      "copy.txt": EN.encode()})
+    assert report.built == 1
+    reasons = dict(report.errors)
+    assert any("empty" in r for p, r in reasons.items() if p.endswith("empty.txt"))
+    assert any("binary" in r for p, r in reasons.items() if p.endswith("bin.txt"))
+    assert any("duplicate" in r for _, r in report.warnings)
+    assert len(list(graph.subjects(RDF.type, DG.Meeting))) == 1

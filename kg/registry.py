@@ -89,8 +89,32 @@ def entity_lexicon(lang: str) -> Lexicon:
         for source_lang in langs:
             names.setdefault(label, []).extend(item.names.get(source_lang) or [])
         if item.kind == "state":
-            names.setdefault(f"state-adj:{item.key}", []).extend(item.adjectives.get(lang) or [])
+            names.setdefault(f"state-adj:{item.key}", []).extend(
+                form for adjective in item.adjectives.get(lang) or [] for form in adjective_forms(lang, adjective)
+            )
     return Lexicon.build(lang, {k: _dedupe(v) for k, v in names.items() if v})
+
+
+def adjective_forms(lang: str, adjective: str) -> list[str]:
+    """Every form of a state adjective the language's profile knows how to make.
+
+    >>> adjective_forms("mk", "казахстански")[:4]
+    ['казахстански', 'казахстанска', 'казахстанско', 'казахстанскиот']
+    >>> adjective_forms("ar", "كازاخستاني")
+    ['كازاخستاني', 'كازاخستانية', 'كازاخستانيون', 'كازاخستانيين']
+    """
+    from kg.lang import profile
+
+    rule = profile(lang).get("adjective_forms") or {}
+    strip = str(rule.get("strip") or "")
+    endings = [str(e) for e in rule.get("endings") or []]
+    if not endings or (strip and not adjective.endswith(strip)):
+        return [adjective]
+    stem = adjective[: len(adjective) - len(strip)] if strip else adjective
+    words = adjective.split()
+    if len(words) > 1:
+        return [adjective]
+    return [stem + ending for ending in endings]
 
 
 @lru_cache(maxsize=1)

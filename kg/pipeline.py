@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.errors import ArticleError
+from kg.errors import ArticleError, UserError
 from kg.extract import extract
 from kg.identity import link_persons
 from kg.ingest import discover, read_document
@@ -102,9 +102,14 @@ def build(
     progress: Callable[[str], None] | None = None,
     store: bool = True,
     html: bool = True,
+    validate: bool = True,
 ) -> BuildReport:
     """Build ``out/graph.ttl`` from the articles under ``source``, then the query store
-    (``out/store/``) and the interactive page (``out/graph.html``) from it."""
+    (``out/store/``) and the interactive page (``out/graph.html``) from it.
+
+    The graph is checked against the SHACL shapes first; a graph that breaks them is not
+    written (the previous outputs stay) unless ``validate`` is false.
+    """
     source, out = Path(source), Path(out)
     report = BuildReport(str(source), str(out / "graph.ttl"))
     say = progress or (lambda message: print(message, file=sys.stderr))
@@ -115,6 +120,12 @@ def build(
     report.built = len(documents)
     report.meetings = sum(len(ex.meetings) for ex in extractions)
     report.triples = len(graph)
+    if validate:
+        from kg.validate import validate as shacl_validate
+
+        result = shacl_validate(graph)
+        if not result.conforms:
+            raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{result.text()}")
     write_atomic(out / "graph.ttl", turtle_bytes(graph))
     if store:
         from kg.store import build_store

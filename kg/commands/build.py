@@ -16,11 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strict", action="store_true", help="exit non-zero when any article was skipped or warned")
     parser.add_argument("--no-store", action="store_true", help="do not build the Oxigraph store (DIR/store)")
     parser.add_argument("--no-html", action="store_true", help="do not write the interactive page (DIR/graph.html)")
+    parser.add_argument("--no-validate", action="store_true", help="write the graph even if it breaks the SHACL shapes")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build(args.source, args.out, store=not args.no_store, html=not args.no_html)
+    report = build(args.source, args.out, store=not args.no_store, html=not args.no_html,
+                   validate=not args.no_validate)
     print(report.summary(), file=sys.stderr)
     if args.strict and (report.errors or report.warnings):
         return 1

@@ -86,13 +86,14 @@ class GraphBuilder:
                 forms.append(form)
         seen_on = ex.document.reference_date
         for role in person.roles:
-            self.add_tenure(iri, role.key, role.text, role.affiliation, lang, seen_on)
+            tenure = self.add_tenure(iri, role.key, role.text, role.affiliation, lang, seen_on)
+            self.g.add((tenure, PROV.wasDerivedFrom, article_iri(ex.document.id)))
             if role.affiliation and entry(role.affiliation):
                 self.add_registry(role.affiliation)
                 self.g.add((iri, DG.affiliation, registry_iri(role.affiliation)))
         return iri
 
-    def add_tenure(self, person: URIRef, role_key, role_text, affiliation, lang, seen_on) -> None:
+    def add_tenure(self, person: URIRef, role_key, role_text, affiliation, lang, seen_on) -> URIRef:
         g = self.g
         tenure = mint("tenure", str(person), role_key or role_text or "", affiliation or "")
         g.add((tenure, RDF.type, DG.Tenure))
@@ -113,6 +114,7 @@ class GraphBuilder:
                 g.add((post, RDFS.label, Literal(f"{role_key} of {entry(affiliation).preferred('en')}", lang="en")))
         if seen_on is not None:
             g.add((tenure, DG.observedOn, date_literal(seen_on)))
+        return tenure
 
     # articles and meetings
     def add_article(self, ex: ArticleExtraction) -> None:

@@ -181,6 +181,11 @@ class GraphBuilder:
                 self.g.add((iri, SKOS.prefLabel, Literal(forms[0], lang=code)))
                 for alt in forms[1:]:
                     self.g.add((iri, SKOS.altLabel, Literal(alt, lang=code)))
+        for tenure in sorted(set(self.g.subjects(RDF.type, DG.Tenure))):
+            seen = sorted(self.g.objects(tenure, DG.observedOn), key=lambda lit: (str(lit), str(lit.datatype)))
+            if seen:
+                self.g.add((tenure, DG.firstObserved, seen[0]))
+                self.g.add((tenure, DG.lastObserved, seen[-1]))
         for key, others in self.possibly_same.items():
             for other in others:
                 self.g.add((mint("person", key), DG.possiblySame, mint("person", other)))

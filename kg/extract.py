@@ -8,10 +8,9 @@ role in the sentence -> meetings (participants, mode, date, place) -> topics.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from kg.dates import find_dates
-from kg.lang import language, supported_languages
+from kg.lang import supported_languages
 from kg.lexicon import Match
 from kg.model import (
     ArticleExtraction,
@@ -22,11 +21,11 @@ from kg.model import (
     Participant,
     PersonEntity,
     PersonName,
-    Sentence,
 )
 from kg.recognise import SentenceParse, find_agents, find_persons, name_keys, parse_sentence
 from kg.registry import compound_lexicon, entry
 from kg.text import fold, split_sentences
+from kg.topics import cue_topics
 
 LOOKAHEAD_SENTENCES = 3
 PLANNED_WINDOW_BEFORE = 5
@@ -327,7 +326,6 @@ def _place_in(parse: SentenceParse) -> str | None:
 def _topics(doc: Document, parses: list[SentenceParse], record: MeetingRecord) -> set[str]:
     """Topic notations whose cues occur in the meeting's sentences, outside names and titles."""
     lang = doc.language
-    data = language(lang)
     participants = {f"{p.kind}:{p.key}" for p in record.participants}
     topics: set[str] = set()
     for parse in parses[record.segment[0] : record.segment[1]]:
@@ -336,7 +334,7 @@ def _topics(doc: Document, parses: list[SentenceParse], record: MeetingRecord) -
             masked |= set(range(*person.role_span)) if person.role_span != (0, 0) else set()
             masked |= set(range(person.token_start, person.token_end))
         visible = [t for i, t in enumerate(parse.tokens) if i not in masked]
-        topics |= {m.label for m in data.topics.find(visible)}
+        topics |= cue_topics(lang, visible)
         for agent in parse.agents:
             item = entry(f"{agent.kind}:{agent.key}")
             if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants \
@@ -362,12 +360,3 @@ def _bilateral_compound(lang: str, parse: SentenceParse) -> bool:
             return True
     return False
 
-
-def sentence_of(sentences: list[Sentence], char: int) -> Sentence | None:
-    for s in sentences:
-        if s.start <= char < s.end:
-            return s
-    return None
-
-
-__all__ = ["extract", "replace"]

@@ -24,6 +24,7 @@ MAX_BYTES = 5_000_000
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _HTML = re.compile(r"<\s*(html|body|div|p|script|head)\b", re.I)
+_META_KEYS = ("title", "lang", "language", "date", "published", "pubDate", "pub_date", "datePublished")
 
 
 def discover(source: Path) -> list[Path]:
@@ -127,8 +128,17 @@ def _front_matter(text: str) -> tuple[dict, int, str | None]:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark else ""
         return {}, match.end(), f"front matter is not valid YAML{where}; ignored"
+    except Exception as error:  # PyYAML's constructors raise ValueError ("date: 2024-02-31"), RecursionError ...
+        reason = str(error).splitlines()[0] if isinstance(error, ValueError) and str(error) else type(error).__name__
+        return {}, match.end(), f"front matter is not valid YAML ({reason}); ignored"
     if not isinstance(meta, dict):
         return {}, match.end(), "front matter is not a mapping; ignored"
+    # Only single values are read: a list or mapping (or an alias to one, which str() would expand
+    # exponentially, as in "billion laughs") under a key we read is dropped.
+    nested = sorted(str(k) for k in _META_KEYS if isinstance(meta.get(k), list | dict))
+    if nested:
+        meta = {k: v for k, v in meta.items() if str(k) not in nested}
+        return meta, match.end(), f"front matter {', '.join(nested)} is not a single value; ignored"
     return meta, match.end(), None
 
 

@@ -65,10 +65,13 @@ class DateMention:
             ref = reference.to_date() if reference else None
             if ref is None:
                 return None
-            if self.relative_days is not None:
-                return PartialDate.from_date(ref + _dt.timedelta(days=self.relative_days))
-            back = (ref.weekday() - self.weekday) % 7
-            return PartialDate.from_date(ref - _dt.timedelta(days=back))
+            try:  # a reference at the ends of the calendar ("0001-01-01" and "yesterday") has no neighbour
+                if self.relative_days is not None:
+                    return PartialDate.from_date(ref + _dt.timedelta(days=self.relative_days))
+                back = (ref.weekday() - self.weekday) % 7
+                return PartialDate.from_date(ref - _dt.timedelta(days=back))
+            except OverflowError:
+                return None
         if self.year is not None:
             return _safe(self.year, self.month, self.day)
         if self.month is not None and reference is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -34,9 +35,11 @@ def discover(source: Path) -> list[Path]:
         return [source]
     if not source.is_dir():
         raise ArticleError(str(source), "no such file or folder")
+    # Anything named like an article is listed, so that a folder, a broken link or a pipe named
+    # "x.txt" is reported by read_document() instead of vanishing from the count.
     return sorted(
         p for p in source.rglob("*")
-        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+        if p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
     )
 
 
@@ -49,11 +52,16 @@ def decode(path: str, data: bytes) -> tuple[str, list[str]]:
     warnings: list[str] = []
     if not data.strip():
         raise ArticleError(path, "the file is empty")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise ArticleError(path, "UTF-32 text is not supported (save it as UTF-8)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), ["decoded as UTF-16"]
+            text = data.decode("utf-16")
         except UnicodeDecodeError as error:
             raise ArticleError(path, f"broken UTF-16 text ({error.reason})") from None
+        if _mostly_controls(text):
+            raise ArticleError(path, "binary data, not text")
+        return text, ["decoded as UTF-16"]
     if b"\x00" in data[:4096]:
         raise ArticleError(path, "binary data, not text")
     try:
@@ -63,13 +71,18 @@ def decode(path: str, data: bytes) -> tuple[str, list[str]]:
             text = data.decode("cp1251")
         except UnicodeDecodeError:
             raise ArticleError(path, "not UTF-8, UTF-16 or Windows-1251 text") from None
-        if sum(ch.isalpha() for ch in text) < 0.5 * len(text.strip()):
-            raise ArticleError(path, "not UTF-8 text and not readable as Windows-1251 either")
+        # Random high bytes read as Windows-1251 are mostly letters too, but not words.
+        if sum(ch.isalpha() for ch in text) < 0.5 * len(text.strip()) or len(text.strip()) > 25 * len(text.split()):
+            raise ArticleError(path, "not UTF-8 text and not readable as Windows-1251 either") from None
         warnings.append("decoded as windows-1251 (not UTF-8)")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t")
-    if controls > max(8, len(text) // 100):
+    if _mostly_controls(text):
         raise ArticleError(path, "binary data, not text")
     return text, warnings
+
+
+def _mostly_controls(text: str) -> bool:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t")
+    return controls > max(8, len(text) // 100)
 
 
 def read_document(path: Path, base: Path | None = None) -> Document:
@@ -77,12 +90,22 @@ def read_document(path: Path, base: Path | None = None) -> Document:
     path = Path(path)
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ArticleError(name, f"too large ({size:,} bytes; the limit is {MAX_BYTES:,})")
-        data = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ArticleError(name, "a folder named like an article, not a file (articles inside it are read)")
+        if not stat.S_ISREG(info.st_mode):  # reading a pipe or a device could block or never end
+            raise ArticleError(name, "not a regular file (a pipe, socket or device); not read")
+        if info.st_size > MAX_BYTES:
+            raise ArticleError(name, f"too large ({info.st_size:,} bytes; the limit is {MAX_BYTES:,})")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more, even if the file grew after stat()
+        if len(data) > MAX_BYTES:
+            raise ArticleError(name, f"too large (more than {MAX_BYTES:,} bytes)")
+    except FileNotFoundError:
+        reason = "a link to a file that does not exist" if path.is_symlink() else "no such file"
+        raise ArticleError(name, reason) from None
     except OSError as error:
-        raise ArticleError(name, f"cannot be read ({error.strerror})") from None
+        raise ArticleError(name, f"cannot be read ({error.strerror or error})") from None
     text, warnings = decode(name, data)
     return parse_document(path.stem, name, text, warnings)
 

@@ -25,7 +25,10 @@ _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 
 @lru_cache(maxsize=100_000)
 def _parses(word: str):
-    return tuple(_morph().parse(word))
+    try:
+        return tuple(_morph().parse(word))
+    except ValueError:  # letters pymorphy3 cannot analyse: no reading, the word is kept as written
+        return ()
 
 
 def is_name_like_ru(word: str) -> bool:

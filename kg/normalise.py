@@ -64,7 +64,10 @@ def _morph():
 def _russian_lemmas(word: str) -> tuple[str, ...]:
     if not any("а" <= ch <= "я" for ch in word):
         return ()
-    parses = _morph().parse(word)
+    try:
+        parses = _morph().parse(word)
+    except ValueError:  # pymorphy3 cannot analyse some letters (it asks unicodedata for their names)
+        return ()
     seen: list[str] = []
     for parse in parses[:4]:
         lemma = parse.normal_form.replace("ё", "е")

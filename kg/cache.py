@@ -1,0 +1,232 @@
+"""The extraction cache behind incremental builds: one entry per article, in ``OUT/.cache/``.
+
+Extraction is the slow stage of a build and a pure function of one :class:`~kg.model.Document`, so its
+result can be kept and reused as long as neither the article nor the extractor changed:
+
+- an entry is keyed by the article's ``content_hash`` together with everything else ingestion read from
+  it (language, title, dates, body offset: :func:`document_key`); the file name and path are *not* part of
+  the key, so renaming or moving an article reuses its entry;
+- every entry carries the **extractor version** (:func:`extractor_version`: a hash of the package's
+  ``kg/*.py`` and ``kg/data/**`` files, the Python version and :data:`CACHE_FORMAT`); opening the cache with
+  another version drops every entry, so a code or lexicon change re-extracts everything;
+- entries are pickles of the plain dataclasses of :mod:`kg.model` (the extraction without its document,
+  which is re-attached from the freshly read article), compressed with zlib and stored with a SHA-256 of
+  the payload, which is checked on every read: a damaged entry is a miss, never an error;
+- the store is one SQLite database (``extractions.sqlite``, write-ahead log), written in transactions, so
+  a crash or Ctrl-C mid-build leaves the entries committed so far intact and never a half-written one. A
+  database that cannot be opened or read is deleted and rebuilt from scratch.
+
+>>> import tempfile
+>>> from kg.ingest import parse_document
+>>> from kg.extract import extract
+>>> doc = parse_document("a", "a.txt", "Minister Jan Novak met Minister Eva Horvat in Vienna on 3 May 2024.")
+>>> with tempfile.TemporaryDirectory() as folder, ExtractionCache(folder) as cache:
+...     cache.get(doc) is None
+...     cache.put(doc, encode_extraction(extract(doc)))
+...     cache.commit()
+...     cache.get(doc).document is doc
+True
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from functools import cache as _memo
+from pathlib import Path
+
+from kg.model import ArticleExtraction, Document
+
+#: Bumped whenever the layout of a cache entry changes.
+CACHE_FORMAT = 1
+#: The cache folder inside a build's output folder.
+CACHE_DIR = ".cache"
+DB_NAME = "extractions.sqlite"
+_PACKAGE = Path(__file__).resolve().parent
+_DOC_FIELDS_NOT_IN_KEY = ("id", "path", "text")  # text is covered by content_hash
+
+
+@_memo
+def extractor_version() -> str:
+    """A hash of everything extraction depends on: the package's ``kg/*.py`` and ``kg/data/**`` files,
+    the Python version (pickles) and the cache format. Computed once per process."""
+    return _version_of(_PACKAGE)
+
+
+def _version_of(package: Path) -> str:
+    digest = hashlib.sha256(f"diplograph-cache {CACHE_FORMAT} py{sys.version_info[:2]}".encode())
+    files = sorted(package.glob("*.py")) + sorted(p for p in (package / "data").rglob("*") if p.is_file())
+    for path in files:
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def document_key(doc: Document) -> str:
+    """The cache key of a document: its content hash and every other field ingestion derived from the
+    text (language, title, dates, ...), but not its file name or path.
+
+    >>> from kg.ingest import parse_document
+    >>> a = parse_document("a", "x/a.txt", "Jan Novak met Eva Horvat.")
+    >>> b = parse_document("b", "y/b.txt", "Jan Novak met Eva Horvat.")
+    >>> document_key(a) == document_key(b) != document_key(parse_document("a", "x/a.txt", "Jan Novak met."))
+    True
+    """
+    parts = [doc.content_hash]
+    parts += [f"{f.name}={getattr(doc, f.name)!r}" for f in fields(doc) if f.name not in _DOC_FIELDS_NOT_IN_KEY]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def encode_extraction(extraction: ArticleExtraction) -> bytes:
+    """A compressed pickle of an extraction without its document (the cache entry's payload)."""
+    state = {f.name: getattr(extraction, f.name) for f in fields(extraction) if f.name != "document"}
+    return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def decode_extraction(payload: bytes, doc: Document) -> ArticleExtraction:
+    """The extraction in ``payload`` (from :func:`encode_extraction`) with ``doc`` as its document."""
+    state = pickle.loads(zlib.decompress(payload))
+    return ArticleExtraction(document=doc, **state)
+
+
+class ExtractionCache:
+    """Cached extractions of one output folder (``ExtractionCache(out / ".cache")``).
+
+    ``get`` reads an entry, ``put`` queues one, ``commit`` writes the queued ones in one transaction,
+    ``prune(keep)`` deletes every entry whose key is not in ``keep``. Use it as a context manager or call
+    ``close`` (which commits).
+    """
+
+    def __init__(self, directory: str | Path, version: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.version = version or extractor_version()
+        self.path = self.directory / DB_NAME
+        self.invalidated = 0  # entries dropped on opening because they were written by another version
+        self._pending: list[tuple[str, str, bytes, bytes]] = []
+        self._db = self._open()
+
+    # --- opening -----------------------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError:  # damaged beyond what SQLite recovers itself: start afresh
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS extraction ("
+                " key TEXT PRIMARY KEY, version TEXT NOT NULL, checksum BLOB NOT NULL, payload BLOB NOT NULL)"
+            )
+            db.execute("BEGIN IMMEDIATE")
+            self.invalidated = db.execute(
+                "DELETE FROM extraction WHERE version != ?", (self.version,)
+            ).rowcount
+            db.execute("COMMIT")
+            if self.invalidated:
+                db.execute("VACUUM")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    # --- entries -----------------------------------------------------------------------------------------
+
+    def get(self, doc: Document) -> ArticleExtraction | None:
+        """The cached extraction of ``doc`` (with ``doc`` attached), or None."""
+        payload = self.get_payload(document_key(doc))
+        if payload is None:
+            return None
+        try:
+            return decode_extraction(payload, doc)
+        except Exception:  # an entry written by code that no longer matches it: a miss
+            return None
+
+    def get_payload(self, key: str) -> bytes | None:
+        try:
+            row = self._db.execute(
+                "SELECT checksum, payload FROM extraction WHERE key = ? AND version = ?", (key, self.version)
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        if row is None or hashlib.sha256(row[1]).digest() != row[0]:
+            return None
+        return row[1]
+
+    def put(self, doc: Document, payload: bytes) -> None:
+        """Queue ``payload`` (from :func:`encode_extraction`) as the entry of ``doc``; see :meth:`commit`."""
+        self._pending.append((document_key(doc), self.version, hashlib.sha256(payload).digest(), payload))
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def commit(self) -> None:
+        """Write the queued entries in one transaction (all or none of them)."""
+        if not self._pending:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO extraction (key, version, checksum, payload) VALUES (?, ?, ?, ?)",
+                self._pending,
+            )
+        self._pending.clear()
+
+    def keys(self) -> set[str]:
+        return {key for (key,) in self._db.execute("SELECT key FROM extraction")}
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Delete every entry whose key is not in ``keep``; returns how many were deleted."""
+        stale = self.keys() - set(keep)
+        if stale:
+            with self._transaction():
+                self._db.executemany("DELETE FROM extraction WHERE key = ?", ((key,) for key in stale))
+        return len(stale)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM extraction").fetchone()[0]
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- closing -----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._db is None:
+            return
+        try:
+            self.commit()
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> ExtractionCache:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        # Queued entries are complete extractions even when the build failed later: keep them.
+        self.close()

@@ -1,0 +1,235 @@
+"""Incremental builds: the extraction cache in OUT/.cache gives the same bytes as a clean build, extracts
+only what changed, forgets what was deleted, survives damage and interruption, and is versioned."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import kg.cache
+import kg.pipeline
+from kg.cache import CACHE_DIR, DB_NAME, ExtractionCache, _version_of, document_key, extractor_version
+from kg.ingest import parse_document
+from kg.pipeline import build
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+EXTRA = {
+    "en_one.txt": """---
+title: Austria and Japan
+date: 2024-03-05
+---
+Minister of Foreign Affairs of Austria Johann Berger met with Minister of Foreign Affairs of Japan Hiroshi Tanabe
+in Vienna on 5 March 2024. The sides discussed trade and economic cooperation and energy security.
+""",
+    "ru_two.txt": """---
+title: Переговоры в Белграде
+date: 2023-10-11
+---
+11 октября 2023 года министр иностранных дел Сербии Милан Петрович провел переговоры с министром иностранных дел
+Казахстана Арманом Сеитовым в Белграде. Стороны обсудили вопросы транспорта и логистики.
+""",
+    "en_three.txt": """---
+title: Phone call
+date: 2022-07-19
+---
+On 19 July 2022, Deputy Foreign Minister of Egypt Khalid Haddad had a telephone conversation with
+Ambassador of Finland Mikko Virtanen. Particular attention was paid to water resources.
+""",
+}
+NEW = """---
+title: Talks in Doha
+date: 2024-11-02
+---
+Minister of Foreign Affairs of Qatar Omar al-Tamimi held talks with Minister of Foreign Affairs of Austria
+Johann Berger in Doha on 2 November 2024. The officials exchanged views on migration and regional security.
+"""
+CHANGED = (EXTRA["en_one.txt"].replace("5 March 2024", "6 March 2024").replace("2024-03-05", "2024-03-06")
+           .replace("energy security", "tourism"))
+
+
+def _corpus(folder: Path, files: dict[str, str], seeds: bool = True) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    if seeds:
+        for path in SEEDS.glob("*.txt"):
+            shutil.copy(path, folder / path.name)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _build(source: Path, out: Path, **options):
+    options = {"store": False, "html": False, "jobs": 1, **options}
+    return build(source, out, progress=lambda message: None, **options)
+
+
+def _clean_bytes(source: Path, tmp_path: Path, name: str) -> bytes:
+    out = tmp_path / name
+    _build(source, out, cache=False)
+    assert not (out / CACHE_DIR).exists()  # cache=False neither reads nor writes it
+    return (out / "graph.ttl").read_bytes()
+
+
+def test_incremental_build_equals_clean_build_after_add_change_delete(tmp_path):
+    source = _corpus(tmp_path / "src", EXTRA)
+    out = tmp_path / "out"
+    first = _build(source, out)
+    assert (first.extracted, first.reused, first.stale) == (8, 0, 0)
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean0")
+
+    again = _build(source, out)
+    assert (again.extracted, again.reused, again.stale) == (0, 8, 0)  # nothing to extract
+    assert "reused 8 from the cache" in again.summary()
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean0b")
+
+    (source / "new.txt").write_text(NEW, encoding="utf-8")  # add
+    (source / "en_one.txt").write_text(CHANGED, encoding="utf-8")  # change
+    (source / "ru_two.txt").unlink()  # delete
+    third = _build(source, out)
+    assert (third.extracted, third.reused, third.stale) == (2, 6, 2)  # the old en_one and ru_two entries
+    incremental = (out / "graph.ttl").read_bytes()
+    assert incremental == _clean_bytes(source, tmp_path, "clean1")
+    # what the deleted article asserted is gone, the new one is there
+    assert "Петрович".encode() not in incremental and b"ru_two" not in incremental
+    assert b"Tamimi" in incremental
+    assert b"2024-03-06" in incremental and b"2024-03-05" not in incremental
+
+    with ExtractionCache(out / CACHE_DIR) as cache:
+        assert len(cache) == 8  # one entry per article: stale ones were pruned
+
+
+def test_renamed_article_reuses_its_entry_and_gets_its_new_name(tmp_path):
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out)
+    (source / "en_three.txt").rename(source / "en_renamed.txt")
+    report = _build(source, out)
+    assert (report.extracted, report.reused) == (0, 3)
+    data = (out / "graph.ttl").read_bytes()
+    assert b"en_renamed" in data and b"en_three" not in data
+    assert data == _clean_bytes(source, tmp_path, "clean")
+
+
+def test_extractor_version_change_invalidates_every_entry(tmp_path, monkeypatch):
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out)
+    monkeypatch.setattr(kg.cache, "extractor_version", lambda: "another-version")
+    report = _build(source, out)
+    assert (report.extracted, report.reused, report.stale) == (3, 0, 3)
+    with ExtractionCache(out / CACHE_DIR, version="another-version") as cache:
+        assert len(cache) == 3
+
+
+def test_version_covers_code_and_lexicons(tmp_path):
+    package = Path(kg.cache.__file__).resolve().parent
+    copy = tmp_path / "kg"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "static", "commands"))
+    before = _version_of(copy)
+    assert before == _version_of(copy) == extractor_version()  # commands/ and static/ are not part of it
+    stopwords = copy / "data" / "lang" / "en" / "stopwords.yaml"
+    stopwords.write_text(stopwords.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    after_data = _version_of(copy)
+    assert after_data != before
+    (copy / "extract.py").write_text((copy / "extract.py").read_text(encoding="utf-8") + "\n# changed\n")
+    after_code = _version_of(copy)
+    assert after_code not in (before, after_data)
+    (copy / "commands").mkdir()
+    (copy / "commands" / "x.py").write_text("# not extraction code\n")
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    assert _version_of(copy) == after_code
+
+
+def test_key_ignores_name_and_path_but_not_what_ingestion_read():
+    a = parse_document("a", "x/a.txt", "Johann Berger met Hiroshi Tanabe in Vienna.")
+    b = parse_document("b", "y/b.txt", "Johann Berger met Hiroshi Tanabe in Vienna.")
+    assert document_key(a) == document_key(b)
+    dated = parse_document("a", "x/a.txt", "---\ndate: 2024-01-02\n---\nJohann Berger met Hiroshi Tanabe in Vienna.")
+    assert document_key(dated) != document_key(a)
+
+
+def test_damaged_database_is_rebuilt(tmp_path):
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out)
+    (out / CACHE_DIR / DB_NAME).write_bytes(b"this is not a database" * 100)
+    report = _build(source, out)
+    assert (report.extracted, report.reused) == (3, 0)
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
+    assert _build(source, out).reused == 3
+
+
+def test_damaged_entry_is_a_miss(tmp_path):
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out)
+    db = sqlite3.connect(out / CACHE_DIR / DB_NAME)
+    with db:
+        key, payload = db.execute("SELECT key, payload FROM extraction ORDER BY key LIMIT 1").fetchone()
+        db.execute("UPDATE extraction SET payload = ? WHERE key = ?", (payload[:-5] + b"XXXXX", key))
+        db.execute("UPDATE extraction SET checksum = ? WHERE key != ?", (b"0" * 32, key))
+    db.close()
+    report = _build(source, out)
+    assert (report.extracted, report.reused) == (3, 0)
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
+
+
+def test_interrupted_build_keeps_committed_entries_and_previous_outputs(tmp_path, monkeypatch):
+    source = _corpus(tmp_path / "src", EXTRA)
+    out = tmp_path / "out"
+    _build(source, out)
+    previous = (out / "graph.ttl").read_bytes()
+    (source / "new.txt").write_text(NEW, encoding="utf-8")
+    shutil.rmtree(out / CACHE_DIR)
+
+    monkeypatch.setattr(kg.pipeline, "CACHE_COMMIT_EVERY", 1)
+    done = []
+
+    def crashing_extractor(docs):
+        from kg.parallel import extract_payload
+
+        for doc in docs:
+            if len(done) == 4:
+                raise KeyboardInterrupt  # Ctrl-C in the middle of the extract stage
+            done.append(doc.id)
+            yield extract_payload(doc)
+
+    with pytest.raises(KeyboardInterrupt):
+        _build(source, out, extractor=crashing_extractor)
+    assert (out / "graph.ttl").read_bytes() == previous  # nothing half-written
+    assert not list(out.glob(".graph.ttl.*"))
+    resumed = _build(source, out)
+    assert (resumed.reused, resumed.extracted) == (4, 5)
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
+
+
+def test_validation_failure_keeps_the_cache(tmp_path, monkeypatch):
+    from kg.errors import UserError
+    from kg.validate import ValidationReport
+
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    monkeypatch.setattr("kg.validate.validate", lambda graph: ValidationReport(False, []))
+    with pytest.raises(UserError):
+        _build(source, out)
+    assert not (out / "graph.ttl").exists()
+    monkeypatch.undo()
+    assert _build(source, out).reused == 3
+
+
+def test_second_run_of_the_cli_extracts_nothing(tmp_path, capsys):
+    from kg.cli import main
+
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    assert main(["build", str(source), "--out", str(out), "--no-store", "--no-html", "--jobs", "1"]) == 0
+    assert main(["build", str(source), "--out", str(out), "--no-store", "--no-html", "--jobs", "1"]) == 0
+    assert "extracted 0 article(s), reused 3 from the cache" in capsys.readouterr().err
+    assert main(["build", str(source), "--out", str(out), "--no-store", "--no-html", "--no-cache"]) == 0
+    assert "from the cache" not in capsys.readouterr().err

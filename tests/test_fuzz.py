@@ -15,7 +15,6 @@ import datetime as _dt
 import re
 import unicodedata
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, URIRef
@@ -227,9 +226,8 @@ def _check_iri(iri: URIRef) -> None:
 # Known bug, outside these tests' files: Tangut letters crash pymorphy3
 # ------------------------------------------------------------------------------------------
 
-_TANGUT_REASON = ("kg/normalise.py (_russian_lemmas) and kg/names.py (_parses) call pymorphy3's parse(), "
-                  "which raises ValueError for letters without a Unicode name (Tangut, U+17000-U+187F7); "
-                  "one such letter in a Russian article aborts the whole build")
+# Regression: pymorphy3's parse() raised ValueError for letters without a Unicode name (Tangut,
+# U+17000-U+187F7), and one such letter in a Russian article aborted the whole build.
 
 
 def test_a_tangut_letter_in_russian_text_is_not_a_crash_in_parse_document():

@@ -210,8 +210,6 @@ def build(
         say(f"read {len(documents)} article(s)")
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)
-    if report.reused:
-        say(f"extracted {report.extracted} article(s), {report.reused} from the cache")
     with report.timed("link+to_rdf"):
         graph = to_graph(extractions)
     report.built = len(documents)

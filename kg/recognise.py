@@ -87,9 +87,14 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     data = language(lang)
     tokens = tokenize(doc_text, sentence.start, sentence.end)
     p = SentenceParse(sentence, tokens)
-    p.entities = _non_overlapping(entity_lexicon(lang).find(tokens, doc_text), acronym_lexicon().find(tokens, doc_text))
+    p.entities = _non_overlapping(
+        entity_lexicon(lang).find(tokens, doc_text), acronym_lexicon().find(tokens, doc_text)
+    )
     taken = _indices(p.entities)
-    p.titles = [m for m in data.titles.find(tokens, doc_text) if not set(range(m.start, m.end)) & taken]
+    titles = _non_overlapping(
+        data.titles.find(tokens, doc_text), _find(data.meetings.get("counterparts"), tokens, doc_text)
+    )
+    p.titles = [m for m in titles if not set(range(m.start, m.end)) & taken]
     p.honorifics = data.honorifics.find(tokens, doc_text)
     meetings = data.meetings
     p.triggers = _find(meetings.get("triggers"), tokens, doc_text)
@@ -311,7 +316,7 @@ class _PersonFinder:
             stop = titles[k + 1].start if k + 1 < len(titles) else name_start
             affiliation = self.affiliation_between(title.end, stop) or self.affiliation_before(title.start)
             text = self.text[title.char_start : self.tokens[stop - 1].end].strip(" ,-–—")
-            key = title.label
+            key = None if title.label == "counterpart" else title.label
             if key == "head-of-state" and affiliation and affiliation.startswith("org:"):
                 key = "head"  # "President of the Commission" heads an organisation, not a state
             roles.append(Role(key, text, affiliation))
@@ -356,7 +361,8 @@ class _PersonFinder:
         return self.roles_for(titles, limit), limit
 
     def make(
-        self, start: int, end: int, roles: tuple[Role, ...], case_hint: str | None, how: str, chain_start: int | None = None
+        self, start: int, end: int, roles: tuple[Role, ...], case_hint: str | None, how: str,
+        chain_start: int | None = None,
     ) -> Mention:
         words = [self.tokens[i].surface for i in range(start, end)]
         words = [re.sub(r"['’]s$", "", w) if self.lang == "en" else w for w in words]
@@ -404,6 +410,7 @@ class _PersonFinder:
             if run:
                 found.append(self.make(*run, (), None, "honorific"))
         found.extend(self._names_before_titles())
+        found.extend(self._subjects_of_triggers(known))
         anchors = sorted({m.end for m in self.p.triggers} | {i + 1 for i in self.p.with_words})
         for a in anchors:
             if a < len(self.tokens) and a not in self.taken:
@@ -414,6 +421,25 @@ class _PersonFinder:
             found.extend(self._morphological_names())
         found.extend(self._references(known))
         return sorted(found, key=lambda m: m.start)
+
+    def _subjects_of_triggers(self, known: dict[str, PersonName]) -> list[Mention]:
+        """"Sergey Lavrov met ...", "Lavrov has met ...": the name right before a meeting word."""
+        out = []
+        auxiliaries = _indices(_find(self.data.meetings.get("auxiliaries"), self.tokens, self.text))
+        for trigger in self.p.triggers:
+            end = trigger.start
+            while end - 1 >= 0 and end - 1 in auxiliaries and not self.gap(end).strip():
+                end -= 1
+            if end == 0 or self.gap(end).strip() or end - 1 in self.taken or not self.name_token(end - 1, False):
+                continue
+            start = end - 1
+            while start - 1 >= 0 and not self.gap(start).strip() and self.name_token(start - 1, False) \
+                    and end - start < self.max_tokens:
+                start -= 1
+            run = self.name_run(start)
+            if run and run[1] == end and (run[1] - run[0] >= 2 or self._known(run, known)):
+                out.append(self.make(*run, (), None, "subject"))
+        return out
 
     def _names_before_titles(self) -> list[Mention]:
         """"Omar Al Mansouri, the Ambassador of Oman, ..." — a name introduced by the title after it."""

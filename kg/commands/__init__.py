@@ -10,4 +10,5 @@ COMMAND_MODULES: list[str] = [
     "kg.commands.serve",
     "kg.commands.validate",
     "kg.commands.export",
+    "kg.commands.push",
 ]

@@ -14,6 +14,7 @@ from kg.vocab import DG, WD, bind_prefixes
 
 MODES = {"in-person": DG.InPerson, "phone": DG.PhoneCall, "video": DG.VideoCall, "session": DG.MultilateralSession}
 LABEL_LANGS = ("en", "ru", "mk", "ar")
+KIND_CLASSES = {"state": DG.State, "org": DG.Organization, "city": DG.City, "region": DG.Place}
 
 
 def date_literal(date: PartialDate) -> Literal:
@@ -60,7 +61,7 @@ class GraphBuilder:
         self.registry_done.add(label)
         iri = registry_iri(label)
         g = self.g
-        g.add((iri, RDF.type, {"state": DG.State, "org": DG.Organization, "city": DG.City, "region": DG.Place}[item.kind]))
+        g.add((iri, RDF.type, KIND_CLASSES[item.kind]))
         english = item.preferred("en") or item.key
         g.add((iri, RDFS.label, Literal(english, lang="en")))
         _labels(g, iri, item)

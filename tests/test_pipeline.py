@@ -8,17 +8,19 @@ from rdflib.namespace import PROV, RDF
 from kg.pipeline import build
 from kg.vocab import DG
 
-EN = """---
+EN_OBJECT = "with Minister of Foreign Affairs of Turkey Hakan Fidan."
+RU_OBJECT = "с министром иностранных дел Турции Хаканом Фиданом."
+EN = f"""---
 title: EU and Turkey
 date: 2025-02-14
 ---
-High Representative of the European Union Kaja Kallas met today with Minister of Foreign Affairs of Turkey Hakan Fidan.
+High Representative of the European Union Kaja Kallas met today {EN_OBJECT}
 """
-RU = """---
+RU = f"""---
 title: ЕС и Турция
 date: 2025-02-15
 ---
-Вчера верховный представитель Европейского союза Кая Каллас встретилась с министром иностранных дел Турции Хаканом Фиданом.
+Вчера верховный представитель Европейского союза Кая Каллас встретилась {RU_OBJECT}
 """
 
 

@@ -434,6 +434,10 @@ class SparqlHandler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     timeout = 60  # seconds a client may take to send its request
+    # http.server's own refusals (a malformed request line, an unknown method, too many headers) are one
+    # plain-text line like every other error, not its HTML page.
+    error_message_format = "%(message)s\n"
+    error_content_type = "text/plain; charset=utf-8"
 
     # -- plumbing ------------------------------------------------------------------------
 

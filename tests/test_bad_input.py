@@ -283,9 +283,6 @@ def test_a_named_pipe_is_not_opened(tmp_path):
     assert time.monotonic() - started < 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="kg/normalise.py calls pymorphy3, which raises ValueError on a Tangut letter "
-                   "(no Unicode name); kg/pipeline.py catches only ArticleError, so the whole build stops with "
-                   "a traceback")
 def test_a_tangut_letter_in_a_russian_article_does_not_stop_the_build(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

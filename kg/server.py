@@ -18,7 +18,8 @@ Endpoints:
 
 Refused: SPARQL Update (``update=``, ``application/sparql-update``, or an update sent as a query): 403;
 ``SERVICE``: 403; a malformed query: 400 with the parser's line and column; more result rows than the
-limit: 422; a query past the time limit: 504; all workers busy past the time limit: 503. Error bodies
+limit: 422; a query past the time limit: 504; all workers busy past the time limit: 503; a query past
+the memory limit of its worker: 500 (the worker is replaced). Error bodies
 are one line of plain text, never a stack trace or a file path. It binds the loopback interface unless
 told otherwise.
 """
@@ -51,6 +52,9 @@ log = logging.getLogger("diplograph.server")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BYTES = 1 << 20  # a query (or form) larger than 1 MiB is refused
+#: Memory (MiB of heap, RLIMIT_DATA) a query worker may use before it is stopped; 0: no limit.
+#: ``$DIPLOGRAPH_WORKER_MEMORY_MB`` overrides it. An ORDER BY over a cross join grows by ~100 MiB/s.
+WORKER_MEMORY_MB = 4096
 SERVER_NAME = "diplograph-sparql"
 
 #: Result formats by name: (media type sent, media types accepted for it, result kinds it serves).
@@ -216,13 +220,15 @@ def public_message(text: str) -> str:
 class _Worker:
     """One worker process (a fresh interpreter, so nothing of the server's main module is re-run)."""
 
-    def __init__(self, source: str, backend: str, max_rows: int, start_timeout_s: float) -> None:
+    def __init__(self, source: str, backend: str, max_rows: int, start_timeout_s: float,
+                 max_memory_mb: int = 0) -> None:
         parent, child = socket.socketpair()
         package_root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         code = "import sys; from kg.server import _worker_entry; _worker_entry(sys.argv[1:])"
-        command = [sys.executable, "-c", code, str(child.fileno()), source, backend, str(max_rows)]
+        command = [sys.executable, "-c", code, str(child.fileno()), source, backend, str(max_rows),
+                   str(max_memory_mb)]
         try:
             self.process = subprocess.Popen(command, pass_fds=(child.fileno(),), env=env,
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -256,17 +262,42 @@ class _Worker:
 
 
 def _worker_entry(argv: list[str]) -> None:
-    """Entry point of a worker process: ``FD SOURCE BACKEND MAX_ROWS``."""
+    """Entry point of a worker process: ``FD SOURCE BACKEND MAX_ROWS [MAX_MEMORY_MB]``."""
     fd, source, backend, max_rows = int(argv[0]), argv[1], argv[2], int(argv[3])
+    if len(argv) > 4 and int(argv[4]) > 0:
+        _limit_memory(int(argv[4]))
     _worker_main(Connection(fd), source, backend, max_rows)
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's heap: a query that needs more ends the worker (which is replaced), not the machine."""
+    try:
+        import resource
+
+        wanted = megabytes << 20
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, AttributeError, ValueError, OSError):  # not on this platform: no cap
+        pass
+
+
+def _memory_limit(megabytes: int | None) -> int:
+    if megabytes is not None:
+        return max(0, megabytes)
+    try:
+        return max(0, int(os.environ.get("DIPLOGRAPH_WORKER_MEMORY_MB", WORKER_MEMORY_MB)))
+    except ValueError:
+        return WORKER_MEMORY_MB
 
 
 class WorkerPool:
     """Worker processes holding the store; a query past its limit gets its worker killed and replaced."""
 
     def __init__(self, source: str, *, backend: str = "oxigraph", workers: int = 2, timeout_s: float = 10.0,
-                 max_rows: int = 10_000, start_timeout_s: float = 120.0) -> None:
+                 max_rows: int = 10_000, start_timeout_s: float = 120.0, max_memory_mb: int | None = None) -> None:
         self.source = source
+        self.max_memory_mb = _memory_limit(max_memory_mb)
         self.backend = backend
         self.timeout_s = timeout_s
         self.max_rows = max_rows
@@ -282,7 +313,7 @@ class WorkerPool:
             self._idle.put(worker)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.source, self.backend, self.max_rows, self.start_timeout_s)
+        worker = _Worker(self.source, self.backend, self.max_rows, self.start_timeout_s, self.max_memory_mb)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -325,7 +356,8 @@ class WorkerPool:
                 return reply
         except (EOFError, OSError):
             self._replace(worker)
-            return _text_reply(500, "internal error: the query worker stopped; it has been restarted")
+            memory = f" (most likely past the memory limit of {self.max_memory_mb} MiB)" if self.max_memory_mb else ""
+            return _text_reply(500, f"query stopped: its worker ended{memory}; it has been restarted")
         self._replace(worker)
         return _text_reply(504, f"query stopped: it ran past the time limit of {limit:g} s "
                            "(narrow it, add a LIMIT, or raise --timeout)")
@@ -652,16 +684,19 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
 def make_server(source: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 7878,
                 timeout_s: float = 10.0, max_rows: int = 10_000, workers: int = 2, backend: str = "oxigraph",
-                queries_dir: Path | None = None, quiet: bool = False) -> SparqlServer:
+                queries_dir: Path | None = None, quiet: bool = False, max_memory_mb: int | None = None
+                ) -> SparqlServer:
     """A ready server (workers started, socket bound) over a store directory or an RDF file.
 
     Call ``serve_forever()`` on it, and ``shutdown()`` then ``server_close()`` to stop it. ``port=0``
-    picks a free port (see ``server.url``).
+    picks a free port (see ``server.url``). ``max_memory_mb`` caps each worker's heap (default
+    :data:`WORKER_MEMORY_MB` or ``$DIPLOGRAPH_WORKER_MEMORY_MB``; 0: no cap).
     """
     source = str(source)
     if not Path(source).exists():
         raise UserError(f"{source}: no such store directory or RDF file (run `diplograph build` first)")
-    pool = WorkerPool(source, backend=backend, workers=workers, timeout_s=timeout_s, max_rows=max_rows)
+    pool = WorkerPool(source, backend=backend, workers=workers, timeout_s=timeout_s, max_rows=max_rows,
+                      max_memory_mb=max_memory_mb)
     try:
         return SparqlServer((host, port), pool, queries_dir=queries_dir, quiet=quiet)
     except OSError as error:

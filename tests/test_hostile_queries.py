@@ -378,6 +378,42 @@ def test_the_endpoint_has_time_and_row_limits_a_client_cannot_raise(server):
     assert status == 200
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA caps the heap on Linux")
+def test_a_query_past_the_memory_limit_ends_its_worker_not_the_machine(seed_build):
+    """An ORDER BY over a cross join grows by ~100 MiB/s: well before its time limit it hits the cap."""
+    out, _ = seed_build
+    srv = make_server(out / "store", port=0, timeout_s=60, max_rows=MAX_ROWS, workers=1, quiet=True,
+                      max_memory_mb=400)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        status, _, body = get(srv, {"query": "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f LIMIT 1"})
+        assert status == 500 and "memory limit of 400 MiB" in body, body
+        assert time.monotonic() - started < 30
+        assert_no_leak(body, out)
+        deadline = time.monotonic() + 60
+        while not srv.pool._all and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, _, body = get(srv, {"query": COUNT}, "text/csv")
+        assert status == 200 and int(body.splitlines()[1]) > 1000
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(10)
+
+
+def test_the_memory_limit_has_a_default_and_an_override(monkeypatch):
+    from kg.server import WORKER_MEMORY_MB, _memory_limit
+
+    monkeypatch.delenv("DIPLOGRAPH_WORKER_MEMORY_MB", raising=False)
+    assert _memory_limit(None) == WORKER_MEMORY_MB > 0 and _memory_limit(0) == 0 and _memory_limit(300) == 300
+    monkeypatch.setenv("DIPLOGRAPH_WORKER_MEMORY_MB", "1234")
+    assert _memory_limit(None) == 1234
+    monkeypatch.setenv("DIPLOGRAPH_WORKER_MEMORY_MB", "lots")
+    assert _memory_limit(None) == WORKER_MEMORY_MB
+
+
 def test_a_request_too_large_is_refused_before_it_is_read(server):
     answer = raw(server, b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
                          b"Content-Length: 99999999999\r\n\r\nASK {}")

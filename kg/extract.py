@@ -23,7 +23,7 @@ from kg.model import (
     PersonName,
 )
 from kg.recognise import SentenceParse, find_agents, find_persons, name_keys, parse_sentence
-from kg.registry import compound_lexicon, entry
+from kg.registry import compound_lexicon
 from kg.text import fold, split_sentences
 from kg.topics import cue_topics
 
@@ -176,11 +176,11 @@ def _meetings(
             records[-1].date = _date_in(doc, parse, cut)
             records[-1].place = _place_in(parse)
     _replace_states_by_representatives(records, parses, persons)
-    records = _merge_same_participants(records)
+    records = _merge_same_participants(_merge_represented(records, persons))
     _set_segments(records, parses)
     _default_dates(doc, records)
     for record in records:
-        record.topics = _topics(doc, parses, record)
+        record.topics = _topics(doc, parses, record, persons)
     return records
 
 
@@ -262,6 +262,25 @@ def _representative(
     return None
 
 
+def _merge_represented(records: list[MeetingRecord], persons: dict[str, PersonEntity]) -> list[MeetingRecord]:
+    """A meeting of state S with X is the meeting of S's representative with X reported elsewhere in the
+    article ("Kazakhstan presented its proposals at the OSCE meeting ... the foreign minister briefed it")."""
+    for record in records:
+        for k, part in enumerate(record.participants):
+            if part.kind != "state":
+                continue
+            rest = set(record.participants) - {part}
+            for other in records:
+                if other is record:
+                    continue
+                people = [p for p in other.participants if p.kind == "person"
+                          and f"state:{part.key}" in persons[p.key].affiliations]
+                if people and set(other.participants) - {people[0]} == rest:
+                    record.participants[k] = people[0]
+                    break
+    return records
+
+
 def _merge_same_participants(records: list[MeetingRecord]) -> list[MeetingRecord]:
     merged: list[MeetingRecord] = []
     for record in records:
@@ -323,10 +342,15 @@ def _place_in(parse: SentenceParse) -> str | None:
 # --- topics -----------------------------------------------------------------------------------------
 
 
-def _topics(doc: Document, parses: list[SentenceParse], record: MeetingRecord) -> set[str]:
+def _topics(
+    doc: Document, parses: list[SentenceParse], record: MeetingRecord, persons: dict[str, PersonEntity]
+) -> set[str]:
     """Topic notations whose cues occur in the meeting's sentences, outside names and titles."""
     lang = doc.language
     participants = {f"{p.kind}:{p.key}" for p in record.participants}
+    org_officials = any(
+        aff.startswith("org:") for p in record.participants if p.kind == "person" for aff in persons[p.key].affiliations
+    )
     topics: set[str] = set()
     for parse in parses[record.segment[0] : record.segment[1]]:
         masked = {i for m in parse.entities for i in range(m.start, m.end)}
@@ -335,11 +359,10 @@ def _topics(doc: Document, parses: list[SentenceParse], record: MeetingRecord) -
             masked |= set(range(person.token_start, person.token_end))
         visible = [t for i, t in enumerate(parse.tokens) if i not in masked]
         topics |= cue_topics(lang, visible)
-        for agent in parse.agents:
-            item = entry(f"{agent.kind}:{agent.key}")
-            if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants \
-                    and item is not None:
-                topics.add("multilateral")
+        if org_officials:
+            for agent in parse.agents:
+                if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants:
+                    topics.add("multilateral")  # an organisation's official talks about organisations
         if _bilateral_compound(lang, parse):
             topics.add("bilateral-relations")
     return topics

@@ -90,6 +90,7 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     p.entities = _non_overlapping(
         entity_lexicon(lang).find(tokens, doc_text), acronym_lexicon().find(tokens, doc_text)
     )
+    p.entities = [m for m in p.entities if not _inside_other_name(m, tokens, data, doc_text)]
     taken = _indices(p.entities)
     titles = _non_overlapping(
         data.titles.find(tokens, doc_text), _find(data.meetings.get("counterparts"), tokens, doc_text)
@@ -108,6 +109,19 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     p.org_links = _indices(_find(meetings.get("org_links"), tokens, doc_text))
     p.quoted = _quoted_tokens(doc_text, tokens, sentence.start, sentence.end)
     return p
+
+
+def _inside_other_name(m: Match, tokens: list[Token], data: LanguageData, text: str) -> bool:
+    """An acronym that begins a longer proper name ("EU Reporter", "UN News") is not the organisation."""
+    label = m.label.split(":")[0]
+    if label != "org" or not m.text.isupper() or m.end >= len(tokens):
+        return False
+    nxt = tokens[m.end]
+    if not nxt.is_capitalised or nxt.surface.isupper() or text[tokens[m.end - 1].end : nxt.start] != " ":
+        return False
+    known = data.titles.match_at(tokens, m.end) or data.meetings.get("institutions") and \
+        data.meetings["institutions"].match_at(tokens, m.end)
+    return not known
 
 
 def _find(lexicon: Lexicon | None, tokens: list[Token], text: str) -> list[Match]:

@@ -425,7 +425,9 @@ class _PersonFinder:
                 found.append(self.make(*run, (), None, "honorific"))
         found.extend(self._names_before_titles())
         found.extend(self._subjects_of_triggers(known))
-        anchors = sorted({m.end for m in self.p.triggers} | {i + 1 for i in self.p.with_words})
+        verbs = self.data.meetings.get("anchor_triggers")
+        anchoring = _find(verbs, self.tokens, self.text) if verbs else self.p.triggers
+        anchors = sorted({m.end for m in anchoring} | {i + 1 for i in self.p.with_words})
         for a in anchors:
             if a < len(self.tokens) and a not in self.taken:
                 run = self.name_run(a)

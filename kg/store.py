@@ -704,7 +704,8 @@ def build_store(ttl_path: str | os.PathLike, store_dir: str | os.PathLike) -> di
     rdf_format = _format_of(source, None)
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover_interrupted_swap(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    _remove_abandoned_staging(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-{os.getpid()}-", dir=target.parent))
     try:
         store = ox.Store(str(staging / DATA_DIR))
         try:
@@ -733,6 +734,24 @@ def build_store(ttl_path: str | os.PathLike, store_dir: str | os.PathLike) -> di
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return meta
+
+
+def _remove_abandoned_staging(target: Path) -> None:
+    """Delete the staging folders of builds that were killed (their process no longer runs).
+
+    A build names its staging folder after its process id; a folder of a live process (a concurrent
+    build) is left alone, and so is one without a process id in its name.
+    """
+    for staging in target.parent.glob(f".{target.name}.build-*"):
+        match = re.fullmatch(rf"\.{re.escape(target.name)}\.build-(\d+)-\w+", staging.name)
+        if not match or not staging.is_dir() or int(match[1]) == os.getpid():
+            continue
+        try:
+            os.kill(int(match[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(staging, ignore_errors=True)
+        except (PermissionError, OverflowError, OSError):  # alive under another user, or not a pid
+            continue
 
 
 def _sha256(path: Path) -> str:

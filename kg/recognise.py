@@ -345,7 +345,11 @@ class _PersonFinder:
         return None
 
     def affiliation_before(self, i: int) -> str | None:
+        """"OSCE Chairperson", "Kazakh Foreign Minister": the entity right before a title — unless it is
+        where the person is posted ("Представитель при ЮНЕСКО посол ...")."""
         m = self.entity_at.get(i - 1)
+        if m and (m.start - 1 in self.p.org_links or m.start - 1 in self.p.locatives):
+            return None
         if m and not m.label.startswith("city:") and not _HARD_STOP.search(self.gap(i)):
             return m.label.replace("state-adj:", "state:")
         return None

@@ -459,7 +459,25 @@ class _PersonFinder:
             run = self.name_run(start)
             if run and run[1] == end and (run[1] - run[0] >= 2 or self._known(run, known)):
                 out.append(self.make(*run, (), None, "subject"))
+                out.extend(self._conjoined_subject(run[0], known))
         return out
+
+    def _conjoined_subject(self, start: int, known: dict[str, PersonName]) -> list[Mention]:
+        """"Lavrov and Wang Yi met": the name before "and" is a subject too."""
+        conj = start - 1
+        if conj < 1 or conj not in self.p.with_words or conj - 1 in self.taken:
+            return []
+        end = conj
+        first = end - 1
+        while first - 1 >= 0 and not self.gap(first).strip() and self.name_token(first - 1, False) \
+                and end - first < self.max_tokens:
+            first -= 1
+        if not self.name_token(first, True):
+            return []
+        run = self.name_run(first)
+        if run and run[1] == end and (run[1] - run[0] >= 2 or self._known(run, known)):
+            return [self.make(*run, (), None, "subject")]
+        return []
 
     def _names_before_titles(self) -> list[Mention]:
         """"Omar Al Mansouri, the Ambassador of Oman, ..." — a name introduced by the title after it."""

@@ -153,6 +153,34 @@ def test_a_kill_at_each_write_leaves_the_previous_outputs_whole(references, mome
         assert _store_triples(out) == triples["old"]
 
 
+def test_the_next_build_removes_the_store_a_killed_build_left_half_made(references):
+    base, old_src, new_src, refs, triples = references
+    out = _fresh_previous(base, old_src, "debris")
+    process = _start_build(new_src, out, "--no-html")
+    if not _kill_when(process, out, ".store.build-*"):
+        pytest.skip("the build finished before it was caught building the store")
+    assert list(out.glob(".store.build-*"))
+    _run_build(new_src, out, "--no-html")
+    assert not list(out.glob(".store.build-*")), sorted(p.name for p in out.iterdir())
+    assert _check_intact(out, refs, triples, "after the next build") == "new"
+
+
+def test_a_concurrent_builds_staging_folder_is_left_alone(tmp_path):
+    from kg.store import build_store
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        live = tmp_path / f".store.build-{sleeper.pid}-abc123"
+        live.mkdir()
+        foreign = tmp_path / ".store.build-notapid"
+        foreign.mkdir()
+        build_store(ROOT / "tests" / "data" / "sample_graph.ttl", tmp_path / "store")
+        assert live.is_dir() and foreign.is_dir()
+    finally:
+        sleeper.kill()
+        sleeper.wait(10)
+
+
 def test_rebuilding_after_kills_gives_the_same_graph_as_a_fresh_build(references):
     base, old_src, new_src, refs, triples = references
     out = _fresh_previous(base, old_src, "rebuild")

@@ -27,7 +27,7 @@ from rdflib import URIRef
 
 from kg.vocab import ID, ROLE, TOPIC
 
-_STABLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_STABLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")  # \Z: "$" would let a final newline in
 _HASHED_KINDS = frozenset({"person", "meeting", "evidence", "tenure", "post", "place"})
 _STABLE_KINDS = frozenset({"article", "state", "org", "city", "region"})
 

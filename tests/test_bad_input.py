@@ -301,6 +301,15 @@ def _build(tmp_path, files: dict[str, bytes], **options):
     return build(src, tmp_path / "out", progress=lambda message: None, **options)
 
 
+def test_a_newline_at_the_end_of_a_file_name_does_not_break_the_graph(tmp_path):
+    """A file "abc\\n.txt" used to give the article IRI <.../article/abc\\n>; the build then died parsing it."""
+    report = _build(tmp_path, {"abc\n.txt": SEED_EN, "good.txt": SEED_RU}, store=True)
+    assert report.built == 2 and not report.errors
+    graph = Graph().parse(tmp_path / "out" / "graph.ttl")
+    article = next(graph.subjects(DCTERMS.identifier, Literal("abc\n")))
+    assert "\n" not in str(article) and str(article).rsplit("/", 1)[1].startswith("h")
+
+
 # ------------------------------------------------------------------------------------------
 # Front matter that PyYAML reads but cannot construct, and front matter that would explode
 # ------------------------------------------------------------------------------------------

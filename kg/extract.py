@@ -148,10 +148,13 @@ def _meetings(
     records: list[MeetingRecord] = []
     meeting_sentences: list[int] = []
     for index, parse in enumerate(parses):
-        real = [t for t in parse.triggers if not _planned(t, parse) and t.start not in parse.quoted]
+        said = [t for t in parse.triggers if t.start not in parse.quoted]
+        real = [t for t in said if not _planned(t, parse)]
+        planned = not real
+        real = real or said
         if not real:
             continue
-        cut = _cut(parse, real[0])
+        cut = len(parse.tokens) if planned else _cut(parse, real[0])
         people = []
         for m in parse.persons:
             if m.context == "mentioned" or m.token_start >= cut:
@@ -164,14 +167,14 @@ def _meetings(
         mode = _mode(parse, real)
         groups = _participant_groups(people, institutions, mode, persons)
         if not groups:
-            if len(people) == 1:
+            if len(people) == 1 and not planned:
                 _attach_representative(records, people[0], persons, parse)
             continue
         meeting_sentences.append(index)
         for group in groups:
             records.append(MeetingRecord(
                 participants=group, evidence=[(parse.sentence.start, parse.sentence.end)], mode=mode,
-                trigger=real[0].text, segment=(index, index + 1),
+                trigger=real[0].text, segment=(index, index + 1), planned=planned,
             ))
             records[-1].date = _date_in(doc, parse, cut)
             records[-1].place = _place_in(parse)
@@ -285,7 +288,7 @@ def _merge_same_participants(records: list[MeetingRecord]) -> list[MeetingRecord
     merged: list[MeetingRecord] = []
     for record in records:
         key = frozenset(record.participants)
-        same = next((m for m in merged if frozenset(m.participants) == key
+        same = next((m for m in merged if frozenset(m.participants) == key and m.planned == record.planned
                      and (m.date is None or record.date is None or m.date == record.date)), None)
         if same is None:
             merged.append(record)
@@ -320,13 +323,15 @@ def _date_in(doc: Document, parse: SentenceParse, cut: int) -> PartialDate | Non
 
 def _default_dates(doc: Document, records: list[MeetingRecord]) -> None:
     """A meeting the text does not date happened by the article's date: that day when the article
-    reports one meeting (a press release of the day), otherwise that month."""
+    reports one meeting (a press release of the day), otherwise that month. Planned meetings get only
+    the dates the text gives them."""
     reference = doc.reference_date
     if reference is None:
         return
-    undated = [r for r in records if r.date is None]
-    for record in undated:
-        record.date = reference if len(records) == 1 else reference.coarsen("month")
+    happened = [r for r in records if not r.planned]
+    for record in happened:
+        if record.date is None:
+            record.date = reference if len(happened) == 1 else reference.coarsen("month")
 
 
 def _place_in(parse: SentenceParse) -> str | None:

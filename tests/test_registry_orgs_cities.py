@@ -445,6 +445,9 @@ def test_phrases_in_text(lang, text, expected):
     ("ru", "Иван Грозный и грозный ответ"),  # not Grozny
     ("mk", "премиерката Сана Марин"),  # a personal name, not Sanaa
     ("en", "The Seychelles capital Victoria"),  # ambiguous: not matched as a city
+    ("ru", "поставки газа для многодетных семей"),  # "of gas", "of families": not Gaza, not Semey
+    ("mk", "мека моќ во сува и блед ден"),  # "soft", "dry", "pale": not Mecca, Suva, Bled
+    ("ar", "قال البخاري إن المجلس التركي الأمريكي"),  # a surname, not Bukhara; a business council
 ])
 def test_ambiguous_words_are_not_entities(lang, text):
     assert not [label for label in _found(lang, text) if not label.startswith("state:")]

@@ -466,6 +466,9 @@ class SparqlHandler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     timeout = 60  # seconds a client may take to send its request
+    # Headers and body go out in two writes: with Nagle's algorithm on, a keep-alive client's delayed ACK
+    # held every answer back by ~40 ms.
+    disable_nagle_algorithm = True
     # http.server's own refusals (a malformed request line, an unknown method, too many headers) are one
     # plain-text line like every other error, not its HTML page.
     error_message_format = "%(message)s\n"

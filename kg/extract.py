@@ -335,8 +335,9 @@ def _default_dates(doc: Document, records: list[MeetingRecord]) -> None:
 
 
 def _place_in(parse: SentenceParse) -> str | None:
+    """The first city the sentence names (also "consul in Xi'an"), else a state it puts the meeting in."""
     for agent in parse.agents:
-        if agent.kind == "city":
+        if agent.kind == "city" and agent.context != "quoted":
             return f"city:{agent.key}"
     for agent in parse.agents:
         if agent.kind == "state" and agent.context == "location":

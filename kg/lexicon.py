@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kg.normalise import lexicon_key, prefix_forms, token_keys
+from kg.normalise import lexicon_key, prefix_forms, token_keys, unknown_proper_noun
 from kg.text import Token, fold
 
 
@@ -21,6 +21,7 @@ class _Word:
     key: str
     prefix: bool
     case_sensitive: bool = False
+    endings: frozenset[str] | None = None  # an unknown proper noun: its stem plus one of these endings
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,12 @@ class Lexicon:
         self.phrases = list(phrases)
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._prefix_first: dict[str, list[Phrase]] = defaultdict(list)
+        self._stem_first: dict[str, list[Phrase]] = defaultdict(list)
         for phrase in self.phrases:
             first = phrase.words[0]
-            if first.prefix:
+            if first.endings is not None:
+                self._stem_first[first.key].append(phrase)
+            elif first.prefix:
                 self._prefix_first[first.key[:2]].append(phrase)
             else:
                 self._by_first[first.key].append(phrase)
@@ -76,6 +80,9 @@ class Lexicon:
             return token.surface == word.key or token.surface.rstrip("’'s") == word.key
         if word.prefix:
             return any(form.startswith(word.key) for form in prefix_forms(self.lang, token.surface))
+        if word.endings is not None:
+            surface = fold(token.surface)
+            return surface.startswith(word.key) and surface[len(word.key):] in word.endings
         return word.key in token_keys(self.lang, token.surface)
 
     def _candidates(self, token: Token) -> list[Phrase]:
@@ -86,6 +93,10 @@ class Lexicon:
         for key in token_keys(self.lang, token.surface):
             found.extend(self._by_first.get(key, ()))
         found.extend(self._by_first.get(token.surface, ()))
+        if self._stem_first:
+            surface = fold(token.surface)
+            for size in range(max(1, len(surface) - 4), len(surface) + 1):
+                found.extend(self._stem_first.get(surface[:size], ()))
         return found
 
     def match_at(self, tokens: Sequence[Token], i: int) -> list[tuple[Phrase, int]]:
@@ -129,4 +140,7 @@ def _parse_word(lang: str, word: str, case_sensitive: bool) -> _Word:
         if lang == "ar":
             stem = lexicon_key(lang, stem)
         return _Word(stem, prefix=True)
+    unknown = unknown_proper_noun(lang, word)
+    if unknown is not None:
+        return _Word(unknown[0], prefix=False, endings=unknown[1])
     return _Word(lexicon_key(lang, word), prefix=False)

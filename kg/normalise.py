@@ -117,4 +117,29 @@ def prefix_forms(lang: str, surface: str) -> frozenset[str]:
     return token_keys(lang, surface) | {fold(surface)}
 
 
+# Case endings a Russian noun the dictionary does not know can take ("Сиань" -> "Сиане", "Сианем").
+_RU_ENDINGS = frozenset({"", "а", "я", "у", "ю", "е", "и", "ы", "ой", "ей", "ом", "ем", "ью", "ам", "ям", "ах", "ях"})
+
+
+def unknown_proper_noun(lang: str, word: str) -> tuple[str, frozenset[str]] | None:
+    """(stem, endings) for a capitalised Russian word pymorphy3 does not know, so its inflected forms
+    match: "Сиань" gives stem "сиан" and matches "Сиане"; known words go through lemmas instead.
+
+    >>> unknown_proper_noun("ru", "Сиань")[0]
+    'сиан'
+    >>> unknown_proper_noun("ru", "Москва") is None
+    True
+    """
+    if lang != "ru" or not word[:1].isupper() or len(word) < 4 or " " in word or "-" in word:
+        return None
+    try:
+        if _morph().word_is_known(word.casefold()):
+            return None
+    except ValueError:
+        return None
+    folded = fold(word)
+    stem = folded[:-1] if folded[-1] in "аяеиоуыьй" else folded
+    return stem, _RU_ENDINGS
+
+
 KeyFunction = Callable[[str, str], frozenset[str]]

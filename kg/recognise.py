@@ -394,8 +394,9 @@ class _PersonFinder:
         extra_roles, limit = self.appositive_roles(end)
         self.taken |= set(range(start, end))
         first = start if chain_start is None else chain_start
-        if first > 0 and first - 1 in self.entity_at and chain_start is not None:
-            first = self.entity_at[first - 1].start
+        before = self.entity_at.get(first - 1) if first > 0 and chain_start is not None else None
+        if before is not None and before.start - 1 not in self.p.locatives:
+            first = before.start  # "OSCE Chairperson-in-Office X", but not "В Египте посол X"
         return Mention(
             "person", self.tokens[start].start, self.tokens[end - 1].end,
             self.text[self.tokens[start].start : self.tokens[end - 1].end], self.p.sentence.index,

@@ -24,7 +24,7 @@ from kg.model import (
 )
 from kg.recognise import SentenceParse, find_agents, find_persons, name_keys, parse_sentence
 from kg.registry import compound_lexicon
-from kg.text import fold, split_sentences
+from kg.text import Token, fold, split_sentences
 from kg.topics import cue_topics
 
 LOOKAHEAD_SENTENCES = 3
@@ -128,7 +128,7 @@ def _planned(trigger: Match, parse: SentenceParse) -> bool:
     )
 
 
-def _mode(parse: SentenceParse, triggers: list[Match]) -> str:
+def _mode(triggers: list[Match]) -> str:
     labels = {t.label for t in triggers}
     for mode in ("video", "phone", "session"):
         if mode in labels:
@@ -146,7 +146,6 @@ def _meetings(
     doc: Document, parses: list[SentenceParse], mention_entity: dict[int, str], persons: dict[str, PersonEntity]
 ) -> list[MeetingRecord]:
     records: list[MeetingRecord] = []
-    meeting_sentences: list[int] = []
     for index, parse in enumerate(parses):
         said = [t for t in parse.triggers if t.start not in parse.quoted]
         real = [t for t in said if not _planned(t, parse)]
@@ -164,13 +163,12 @@ def _meetings(
                 people.append(pid)
         institutions = [a for a in parse.agents if a.kind in ("state", "org") and a.context in ("free", "delegation")
                         and a.token_start < cut]
-        mode = _mode(parse, real)
+        mode = _mode(real)
         groups = _participant_groups(people, institutions, mode, persons)
         if not groups:
             if len(people) == 1 and not planned:
                 _attach_representative(records, people[0], persons, parse)
             continue
-        meeting_sentences.append(index)
         for group in groups:
             records.append(MeetingRecord(
                 participants=group, evidence=[(parse.sentence.start, parse.sentence.end)], mode=mode,
@@ -379,8 +377,6 @@ def _bilateral_compound(lang: str, parse: SentenceParse) -> bool:
     lexicon = compound_lexicon(lang)
     if not lexicon.phrases:
         return False
-    from kg.text import Token
-
     for token in parse.tokens:
         if "-" not in token.surface:
             continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kg.lang import LanguageData, flag, language
+from kg.lang import LanguageData, flag, language, profile
 from kg.lexicon import Lexicon, Match
 from kg.model import Mention, PersonName, Role, Sentence
 from kg.names import case_of_ru, is_name_like_ru, nominative_ru
@@ -112,12 +112,17 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
 
 
 def _inside_other_name(m: Match, tokens: list[Token], data: LanguageData, text: str) -> bool:
-    """An acronym that begins a longer proper name ("EU Reporter", "UN News") is not the organisation."""
+    """A Latin acronym that begins a longer Latin name inside text in another script ("EU Reporter" in an
+    Arabic article) is not the organisation."""
     label = m.label.split(":")[0]
-    if label != "org" or not m.text.isupper() or m.end >= len(tokens):
+    if label != "org" or not m.text.isupper() or not m.text.isascii() or m.end >= len(tokens):
+        return False
+    if str(profile(data.code).get("script", "")).lower() == "latin":
         return False
     nxt = tokens[m.end]
-    if not nxt.is_capitalised or nxt.surface.isupper() or text[tokens[m.end - 1].end : nxt.start] != " ":
+    if not nxt.is_capitalised or not nxt.surface.isascii() or nxt.surface.isupper():
+        return False
+    if text[tokens[m.end - 1].end : nxt.start] != " ":
         return False
     known = data.titles.match_at(tokens, m.end) or data.meetings.get("institutions") and \
         data.meetings["institutions"].match_at(tokens, m.end)
@@ -155,7 +160,7 @@ class _PersonFinder:
         self.non_name_patterns = [re.compile(p) for p in self.data.settings.get("non_name_patterns", [])]
         self.clause_words = {fold(w) for w in self.data.settings.get("clause_words", [])}
         self.names_after_title = {fold(w) for w in self.data.settings.get("names_after_title", [])}
-        self.after_place_noun = {m.end for m in parse.place_nouns}
+        self.after_place_noun = {m.end for m in parse.place_nouns if m.start not in self.title_at}
         self.taken: set[int] = set()
 
     # token classes
@@ -255,7 +260,8 @@ class _PersonFinder:
         while i < len(self.tokens) and count < self.max_tokens:
             if i > start and not re.fullmatch(r"[ \t\u00a0]+|-", self.gap(i) or " "):
                 break
-            if not self.capitalised and i > start and self._article_surname(i):
+            after_head = fold(self.tokens[i - 1].surface) in self.compound_heads
+            if not self.capitalised and i > start and not after_head and self._article_surname(i):
                 i += 1  # "أيمن الصفدي": a surname with the article closes the name
                 break
             if self.name_token(i, first=i == start) or (i > start and self._continues_name(i)):

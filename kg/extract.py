@@ -175,7 +175,7 @@ def _meetings(
                 trigger=real[0].text, segment=(index, index + 1), planned=planned,
             ))
             records[-1].date = _date_in(doc, parse, cut)
-            records[-1].place = _place_in(parse)
+            records[-1].place = _place_in(parse) if mode not in ("phone", "video") else None
     _replace_states_by_representatives(records, parses, persons)
     records = _merge_same_participants(_merge_represented(records, persons))
     _set_segments(records, parses)

@@ -21,6 +21,9 @@ from kg.normalise import _morph
 
 _NAME_TAGS = ("Name", "Surn", "Patr")
 _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+# A title word in the genitive may be an animate accusative ("принял посла ... Такаси Охару"): the name
+# after it can be in either case.
+_SAME_FORM = {"gent": ("accs",), "accs": ("gent",)}
 
 
 @lru_cache(maxsize=100_000)
@@ -71,11 +74,13 @@ def _inflect_token(word: str, case: str | None) -> str:
             if guessed and word.casefold().endswith(("ом", "ем", "ым", "им")):
                 return _restore_case(word, guessed[0].normal_form)
         return word
-    matching = [p for p in _parses(word) if p.tag.case == case and p.tag.POS == "NOUN"]
+    cases = {case, *_SAME_FORM.get(case, ())}
+    matching = [p for p in _parses(word) if p.tag.case in cases and p.tag.POS == "NOUN"]
     if not matching:
         return word
-    named = [p for p in matching if any(t in p.tag for t in _NAME_TAGS)]
-    chosen = (named or matching)[0]
+    declined = [p for p in matching if "Fixd" not in p.tag]
+    named = [p for p in declined if any(t in p.tag for t in _NAME_TAGS)]
+    chosen = (named or declined or matching)[0]  # a declined reading beats "indeclinable" ("Охару")
     inflected = chosen.inflect({"nomn"})
     lemma = inflected.word if inflected else chosen.normal_form
     if "femn" in chosen.tag and "Surn" in chosen.tag and inflected:

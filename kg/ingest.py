@@ -107,7 +107,10 @@ def read_document(path: Path, base: Path | None = None) -> Document:
     except OSError as error:
         raise ArticleError(name, f"cannot be read ({error.strerror or error})") from None
     text, warnings = decode(name, data)
-    return parse_document(path.stem, name, text, warnings)
+    # A file name that is not UTF-8 (a Latin-1 name from an archive) reaches Python with surrogate escapes,
+    # which no graph serialiser can write: its identifier shows them as U+FFFD instead.
+    doc_id = path.stem.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return parse_document(doc_id, name, text, warnings)
 
 
 def parse_document(doc_id: str, path: str, text: str, warnings: list[str] | None = None) -> Document:

@@ -51,7 +51,7 @@ def normalise_key(*parts: str) -> str:
 
 def key_hash(*parts: str) -> str:
     """A 16-hex-digit hash of a normalised key."""
-    return hashlib.sha256(normalise_key(*parts).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(normalise_key(*parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def mint(kind: str, *key: str) -> URIRef:

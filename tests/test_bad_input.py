@@ -310,6 +310,21 @@ def test_a_newline_at_the_end_of_a_file_name_does_not_break_the_graph(tmp_path):
     assert "\n" not in str(article) and str(article).rsplit("/", 1)[1].startswith("h")
 
 
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_build(tmp_path):
+    """b"caf\\xe9.txt" (a Latin-1 name) reaches Python as "caf\\udce9"; mint() and the Turtle writer choked on it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    try:
+        (src / os.fsdecode(b"caf\xe9.txt")).write_bytes(SEED_EN)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system accepts only UTF-8 names")
+    (src / "good.txt").write_bytes(SEED_RU)
+    run = _cli("build", str(src), "--out", str(tmp_path / "out"), "--no-html")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    graph = Graph().parse(tmp_path / "out" / "graph.ttl")
+    assert (None, DCTERMS.identifier, Literal("caf\ufffd")) in graph
+
+
 # ------------------------------------------------------------------------------------------
 # Front matter that PyYAML reads but cannot construct, and front matter that would explode
 # ------------------------------------------------------------------------------------------

@@ -202,6 +202,8 @@ KINDS = ["person", "meeting", "evidence", "tenure", "post", "place", "article", 
 @example("article", ["a" * 64])
 @example("state", ["R\n"])  # found by atheris: "$" in the stable-id pattern let a final newline into the IRI
 @example("article", ["abc\n"])
+@example("person", ["\ud800"])  # a lone surrogate (a file name that is not UTF-8) made key_hash raise
+@example("article", ["caf\udce9"])
 def test_mint_gives_a_valid_absolute_iri(kind, key):
     try:
         iri = mint(kind, *key)

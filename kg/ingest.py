@@ -116,6 +116,11 @@ def read_document(path: Path, base: Path | None = None) -> Document:
 def parse_document(doc_id: str, path: str, text: str, warnings: list[str] | None = None) -> Document:
     """Build a :class:`Document` from decoded text (front matter optional)."""
     warnings = list(warnings or [])
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # decode() never gives these; a caller's own text may
+            raise ArticleError(path, "not valid Unicode text (unpaired surrogate code points)") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body_start, fm_warning = _front_matter(text)
     if fm_warning:

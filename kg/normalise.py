@@ -119,6 +119,10 @@ def prefix_forms(lang: str, surface: str) -> frozenset[str]:
 
 # Case endings a Russian noun the dictionary does not know can take ("Сиань" -> "Сиане", "Сианем").
 _RU_ENDINGS = frozenset({"", "а", "я", "у", "ю", "е", "и", "ы", "ой", "ей", "ом", "ем", "ью", "ам", "ям", "ах", "ях"})
+_RU_ADJECTIVE_ENDINGS = frozenset({
+    "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ие", "ые", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем",
+    "ую", "юю", "ей", "ых", "их", "ыми", "ими",
+})
 
 
 def unknown_proper_noun(lang: str, word: str) -> tuple[str, frozenset[str]] | None:
@@ -129,6 +133,8 @@ def unknown_proper_noun(lang: str, word: str) -> tuple[str, frozenset[str]] | No
     'сиан'
     >>> unknown_proper_noun("ru", "Москва") is None
     True
+    >>> "о" in unknown_proper_noun("ru", "Сараево")[1]
+    True
     """
     if lang != "ru" or not word[:1].isupper() or len(word) < 4 or " " in word or "-" in word:
         return None
@@ -138,8 +144,11 @@ def unknown_proper_noun(lang: str, word: str) -> tuple[str, frozenset[str]] | No
     except ValueError:
         return None
     folded = fold(word)
-    stem = folded[:-1] if folded[-1] in "аяеиоуыьй" else folded
-    return stem, _RU_ENDINGS
+    if folded[-2:] in _RU_ADJECTIVE_ENDINGS:
+        return folded[:-2], _RU_ADJECTIVE_ENDINGS
+    if folded[-1] in "аяеиоуыьй":
+        return folded[:-1], _RU_ENDINGS | {folded[-1]}
+    return folded, _RU_ENDINGS
 
 
 KeyFunction = Callable[[str, str], frozenset[str]]

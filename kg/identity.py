@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kg.model import ArticleExtraction, PersonEntity
 from kg.text import fold
@@ -71,6 +72,7 @@ def latin(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=200_000)
 def skeleton(name: str) -> str:
     """The consonant skeleton of a name token in any script."""
     words = fold(name).split()
@@ -118,26 +120,31 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
         for pid, person in sorted(ex.persons.items())
     ]
     clusters: list[list[tuple[str, str, PersonEntity]]] = []
+    by_surname: dict[str, list[int]] = {}  # only persons with one surname skeleton can be one person
     full = [p for p in people if p[2].name.given]
     bare = [p for p in people if not p[2].name.given]
     for item in full:
+        key = _surname_skeleton(item[2])
         target = None
-        for cluster in clusters:
-            if all(_compatible(item[2], other[2]) for other in cluster):
-                target = cluster
+        for k in by_surname.get(key, []):
+            if all(_compatible(item[2], other[2]) for other in clusters[k]):
+                target = k
                 break
         if target is None:
+            by_surname.setdefault(key, []).append(len(clusters))
             clusters.append([item])
         else:
-            target.append(item)
+            clusters[target].append(item)
     possibly: dict[int, set[int]] = {}
     for item in bare:
-        fits = [k for k, cluster in enumerate(clusters) if all(_compatible(item[2], o[2]) for o in cluster)]
+        key = _surname_skeleton(item[2])
+        fits = [k for k in by_surname.get(key, []) if all(_compatible(item[2], o[2]) for o in clusters[k])]
         same_article = [k for k in fits if any(o[0] == item[0] for o in clusters[k])]
         chosen = same_article if len(same_article) == 1 else fits
         if len(chosen) == 1:
             clusters[chosen[0]].append(item)
         else:
+            by_surname.setdefault(key, []).append(len(clusters))
             clusters.append([item])
             for k in chosen:
                 possibly.setdefault(len(clusters) - 1, set()).add(k)

@@ -112,6 +112,7 @@ def lexicon_key(lang: str, word: str) -> str:
     return folded
 
 
+@lru_cache(maxsize=400_000)
 def prefix_forms(lang: str, surface: str) -> frozenset[str]:
     """The forms a prefix stem (``word*``) is compared with."""
     return token_keys(lang, surface) | {fold(surface)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kg.model import Sentence
 
@@ -78,6 +79,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+@lru_cache(maxsize=500_000)
 def fold(text: str) -> str:
     """Case-fold and normalise a string for comparison across spellings (keeps the script).
 

@@ -8,7 +8,8 @@ For each N: the corpus generator writes N articles (and 1% more, kept aside); ``
 a fresh process (``store`` on, ``html`` off unless ``--html``: the page has its own benchmark), then the 1%
 is added and the build runs again on the cache. Each build reports wall time, the pipeline's stage
 timings, triples, and peak resident memory (``resource.getrusage``: ``ru_maxrss`` of the building process,
-and the largest of its worker processes). Results are appended to ``benchmarks/out/build_scale.jsonl``.
+and the largest of its worker processes) and CPU seconds (main process, workers). Results are appended
+to ``benchmarks/out/build_scale.jsonl``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ print(json.dumps({
     "timings": {k: round(v, 2) for k, v in report.timings.items()},
     "peak_rss_mb_main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     "peak_rss_mb_worker": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    "cpu_s_main": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
+    "cpu_s_workers": round(sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]), 1),
 }))
 """
 

@@ -138,7 +138,8 @@ def _timed(store, text, bindings, timeout) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
-def worker(backend: str, nt: Path, store_dir: Path, chosen: dict, runs: int, timeout: float) -> dict:
+def worker(backend: str, nt: Path, store_dir: Path, chosen: dict, runs: int, timeout: float,
+           only: list[str] | None = None) -> dict:
     """Load (or build) one backend and time every named query; runs in its own process."""
     started = time.perf_counter()
     if backend == "rdflib":
@@ -149,6 +150,8 @@ def worker(backend: str, nt: Path, store_dir: Path, chosen: dict, runs: int, tim
     load_s = time.perf_counter() - started
     results = {}
     for named in list_queries(ROOT / "queries"):
+        if only and named.name not in only:
+            continue
         bindings = bindings_for(named, chosen)
         check_params(named, bindings)
         try:
@@ -172,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per query run (store)")
     parser.add_argument("--rdflib-timeout", type=float, default=30.0, help="seconds per query run (rdflib)")
+    parser.add_argument("--queries", nargs="+", help="only these named queries")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "out" / "query_scale.json")
-    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        backend, nt, store_dir, chosen, runs, timeout = args.worker
-        print(json.dumps(worker(backend, Path(nt), Path(store_dir), json.loads(chosen), int(runs), float(timeout))))
+        backend, nt, store_dir, chosen, runs, timeout, *rest = args.worker
+        only = rest[0] if rest else "null"
+        print(json.dumps(worker(backend, Path(nt), Path(store_dir), json.loads(chosen), int(runs), float(timeout),
+                                json.loads(only))))
         return 0
 
     chosen = choose_bindings(args.graph)
@@ -195,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     else [])
             for backend, timeout in backends:
                 command = [sys.executable, __file__, str(args.graph), "--worker", backend, str(nt),
-                           str(scratch / f"store-{size}"), json.dumps(chosen), str(args.runs), str(timeout)]
+                           str(scratch / f"store-{size}"), json.dumps(chosen), str(args.runs), str(timeout),
+                           json.dumps(args.queries)]
                 done = subprocess.run(command, capture_output=True, text=True)
                 if done.returncode != 0:
                     entry[backend] = {"error": done.stderr[-2000:]}

@@ -6,8 +6,6 @@ system Chromium is used). Skipped when either is missing. Leaves a screenshot in
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,24 +13,14 @@ from rdflib import Graph
 
 from kg.html import write_graph_html
 
-CHROMIUM = os.environ.get("DIPLOGRAPH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
+from .browser import ARGS, CHROMIUM, WATCH_CSP, require_playwright
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "analysis_sample.ttl"
 SCREENSHOT = ROOT / "benchmarks" / "out" / "graph.png"
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install it)")
+sync_api = require_playwright()
 
-WATCH_CSP = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from kg.normalise import lexicon_key, prefix_forms, token_keys, unknown_proper_noun
 from kg.text import Token, fold
 
+#: Surfaces whose candidate phrases one lexicon remembers (then it starts over): bounds memory on long runs.
+_CANDIDATE_CACHE_SIZE = 50_000
+_NO_CANDIDATES: tuple[tuple, tuple] = ((), ())
+
 
 @dataclass(frozen=True)
 class _Word:
@@ -51,6 +55,7 @@ class Lexicon:
         self._by_first: dict[str, list[Phrase]] = defaultdict(list)
         self._prefix_first: dict[str, list[Phrase]] = defaultdict(list)
         self._stem_first: dict[str, list[Phrase]] = defaultdict(list)
+        self._candidate_cache: dict[str, tuple[tuple[Phrase, ...], tuple[Phrase, ...]]] = {}
         for phrase in self.phrases:
             first = phrase.words[0]
             if first.endings is not None:
@@ -99,13 +104,34 @@ class Lexicon:
                 found.extend(self._stem_first.get(surface[:size], ()))
         return found
 
+    def _candidates_of(self, surface: str) -> tuple[tuple[Phrase, ...], tuple[Phrase, ...]]:
+        """(single-word phrases matching ``surface``, longer phrases whose first word matches it),
+        memoised per surface: a corpus repeats a few thousand tokens millions of times."""
+        cached = self._candidate_cache.get(surface)
+        if cached is None:
+            token = Token(0, len(surface), surface)
+            single: list[Phrase] = []
+            longer: list[Phrase] = []
+            seen: set[int] = set()
+            for phrase in self._candidates(token):
+                if id(phrase) in seen or not self._word_matches(phrase.words[0], token):
+                    continue
+                seen.add(id(phrase))
+                (single if len(phrase.words) == 1 else longer).append(phrase)
+            if len(self._candidate_cache) >= _CANDIDATE_CACHE_SIZE:
+                self._candidate_cache.clear()
+            cached = (tuple(single), tuple(longer)) if single or longer else _NO_CANDIDATES
+            self._candidate_cache[surface] = cached
+        return cached
+
     def match_at(self, tokens: Sequence[Token], i: int) -> list[tuple[Phrase, int]]:
         """Every phrase matching at token ``i`` with its end index."""
-        out = []
-        for phrase in self._candidates(tokens[i]):
+        single, longer = self._candidates_of(tokens[i].surface)
+        out = [(phrase, i + 1) for phrase in single]
+        for phrase in longer:
             n = len(phrase.words)
             if i + n <= len(tokens) and all(
-                self._word_matches(w, tokens[i + k]) for k, w in enumerate(phrase.words)
+                self._word_matches(phrase.words[k], tokens[i + k]) for k in range(1, n)
             ):
                 out.append((phrase, i + n))
         return out
@@ -113,8 +139,16 @@ class Lexicon:
     def find(self, tokens: Sequence[Token], text: str | None = None) -> list[Match]:
         """Non-overlapping matches, scanning left to right, longest phrase first."""
         matches: list[Match] = []
+        cache = self._candidate_cache
         i = 0
-        while i < len(tokens):
+        n = len(tokens)
+        while i < n:
+            candidates = cache.get(tokens[i].surface)
+            if candidates is None:
+                candidates = self._candidates_of(tokens[i].surface)
+            if candidates is _NO_CANDIDATES:
+                i += 1
+                continue
             options = self.match_at(tokens, i)
             if not options:
                 i += 1

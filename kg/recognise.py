@@ -45,6 +45,9 @@ class SentenceParse:
     quoted: set[int] = field(default_factory=set)
     persons: list[Mention] = field(default_factory=list)
     agents: list[Mention] = field(default_factory=list)
+    #: (token index, first) -> whether the token can be part of a name, whatever was taken since: shared by
+    #: both person passes over the sentence.
+    name_token_memo: dict[tuple[int, bool], bool] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _non_overlapping(*groups: list[Match]) -> list[Match]:
@@ -218,8 +221,18 @@ class _PersonFinder:
         return self.text[self.tokens[i - 1].end : self.tokens[i].start] if i > 0 else ""
 
     def name_token(self, i: int, first: bool) -> bool:
+        """Whether token ``i`` can be (the ``first``) part of a person's name here."""
+        if i in self.taken:
+            return False
+        memo = self.p.name_token_memo
+        verdict = memo.get((i, first))
+        if verdict is None:
+            verdict = memo[(i, first)] = self._name_token(i, first)
+        return verdict
+
+    def _name_token(self, i: int, first: bool) -> bool:
         tok = self.tokens[i]
-        if i in self.blocked or i in self.taken or i in self.p.quoted:
+        if i in self.blocked or i in self.p.quoted:
             return False
         if any(ch.isdigit() for ch in tok.surface) or _ARABIC_MARKS.search(tok.surface):
             return False  # numbers; Arabic words with case endings (names are written bare)

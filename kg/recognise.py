@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kg.lang import LanguageData, flag, language, profile
 from kg.lexicon import Lexicon, Match
@@ -548,7 +549,7 @@ class _PersonFinder:
 
     def _matches_known(self, i: int, known: dict[str, PersonName]) -> str | None:
         keys = name_keys(self.lang, self.tokens[i].surface)
-        for key in keys:
+        for key in sorted(keys):
             if key in known:
                 return key
         return None
@@ -572,7 +573,8 @@ class _PersonFinder:
         return out
 
 
-def name_keys(lang: str, surface: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def name_keys(lang: str, surface: str) -> frozenset[str]:
     """Comparison keys of one name token: folded forms, without clitics or case endings."""
     keys = {fold(re.sub(r"['’]s$", "", surface))}
     if lang == "ar":
@@ -581,7 +583,7 @@ def name_keys(lang: str, surface: str) -> set[str]:
         keys |= {fold(w) for w in nominative_ru([surface], None)}
         for case in ("gent", "datv", "ablt", "loct", "accs"):
             keys.add(fold(nominative_ru([surface], case)[0]))
-    return keys
+    return frozenset(keys)
 
 
 def find_persons(doc_text: str, parse: SentenceParse, lang: str, known: dict[str, PersonName]) -> list[Mention]:

@@ -113,41 +113,58 @@ def _states(person: PersonEntity) -> set[str]:
 
 
 def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, str], str], dict[str, set[str]]]:
-    """Map every (article, local person) to a global person key; and the weak "possibly same" links."""
+    """Map every (article, local person) to a global person key; and the weak "possibly same" links.
+
+    A person joins a cluster only when compatible with every member; members are compared through their
+    distinct :func:`_signature` values, so a name seen in thousands of articles costs one comparison per
+    distinct way it was written, not one per sighting."""
     people = [
         (ex.document.id, pid, person)
         for ex in sorted(extractions, key=lambda e: e.document.id)
         for pid, person in sorted(ex.persons.items())
     ]
     clusters: list[list[tuple[str, str, PersonEntity]]] = []
+    signatures: list[dict[_Signature, PersonEntity]] = []  # per cluster: one member per distinct signature
+    articles: list[set[str]] = []
     by_surname: dict[str, list[int]] = {}  # only persons with one surname skeleton can be one person
+
+    def fits(person: PersonEntity, k: int) -> bool:
+        return all(_compatible(person, other) for other in signatures[k].values())
+
+    def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
+        clusters[k].append(item)
+        signatures[k].setdefault(_signature(item[2]), item[2])
+        articles[k].add(item[0])
+
+    def open_cluster(key: str, item: tuple[str, str, PersonEntity]) -> int:
+        by_surname.setdefault(key, []).append(len(clusters))
+        clusters.append([])
+        signatures.append({})
+        articles.append(set())
+        join(len(clusters) - 1, item)
+        return len(clusters) - 1
+
     full = [p for p in people if p[2].name.given]
     bare = [p for p in people if not p[2].name.given]
     for item in full:
         key = _surname_skeleton(item[2])
-        target = None
-        for k in by_surname.get(key, []):
-            if all(_compatible(item[2], other[2]) for other in clusters[k]):
-                target = k
-                break
+        target = next((k for k in by_surname.get(key, []) if fits(item[2], k)), None)
         if target is None:
-            by_surname.setdefault(key, []).append(len(clusters))
-            clusters.append([item])
+            open_cluster(key, item)
         else:
-            clusters[target].append(item)
+            join(target, item)
     possibly: dict[int, set[int]] = {}
     for item in bare:
         key = _surname_skeleton(item[2])
-        fits = [k for k in by_surname.get(key, []) if all(_compatible(item[2], o[2]) for o in clusters[k])]
-        same_article = [k for k in fits if any(o[0] == item[0] for o in clusters[k])]
-        chosen = same_article if len(same_article) == 1 else fits
+        candidates = [k for k in by_surname.get(key, []) if fits(item[2], k)]
+        same_article = [k for k in candidates if item[0] in articles[k]]
+        chosen = same_article if len(same_article) == 1 else candidates
         if len(chosen) == 1:
-            clusters[chosen[0]].append(item)
+            join(chosen[0], item)
         else:
-            by_surname.setdefault(key, []).append(len(clusters))
-            clusters.append([item])
+            new = open_cluster(key, item)
             for k in chosen:
-                possibly.setdefault(len(clusters) - 1, set()).add(k)
+                possibly.setdefault(new, set()).add(k)
     mapping: dict[tuple[str, str], str] = {}
     keys: list[str] = []
     for cluster in clusters:
@@ -157,6 +174,17 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
             mapping[(article, pid)] = key
     links = {keys[a]: {keys[b] for b in bs} for a, bs in possibly.items()}
     return mapping, links
+
+
+_Signature = tuple[str, str | None, bool, str, frozenset[str]]
+
+
+def _signature(person: PersonEntity) -> _Signature:
+    """Everything :func:`_compatible` reads of a person: equal signatures compare equally with anyone."""
+    given = person.name.given[0] if person.name.given else None
+    initial_letter = latin(given)[:1] if given is not None else ""
+    return (_surname_skeleton(person), _given_skeleton(person), given is not None and _is_initial(given),
+            initial_letter, frozenset(_states(person)))
 
 
 MIN_SKELETON = 3

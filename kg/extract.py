@@ -45,6 +45,7 @@ def extract(doc: Document) -> ArticleExtraction:
         p.persons = find_persons(doc.text, p, lang, known)
         p.agents = find_agents(p, p.persons, doc.text)
     persons, mention_entity = _cluster_persons(lang, [m for p in parses for m in p.persons])
+    _resolve_bare_titles(parses, persons, mention_entity)
     meetings = _meetings(doc, parses, mention_entity, persons)
     mentions = [m for p in parses for m in (*p.persons, *p.agents)]
     return ArticleExtraction(doc, sentences, mentions, persons, meetings)
@@ -77,7 +78,9 @@ def arabic_skeleton(word: str) -> str:
 def _compatible_given(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     if not a or not b:
         return True
-    fa, fb = fold(a[0]), fold(b[0])
+    fa, fb = fold(a[0]).rstrip("."), fold(b[0]).rstrip(".")
+    if min(len(fa), len(fb)) == 1:  # an initial: "С.В. Лавров" is "Сергей Лавров"
+        return fa[:1] == fb[:1]
     return fa[:3] == fb[:3]
 
 
@@ -118,6 +121,54 @@ def _cluster_persons(lang: str, mentions: list[Mention]) -> tuple[dict[str, Pers
     return entities, mention_entity
 
 
+#: Titles that name a kind of post rather than one post: "the Russian minister" may be the foreign minister.
+_GENERIC_ROLES = {"head", "minister"}
+
+
+def _role_fits(bare: str, held: str | None) -> bool:
+    if held is None:
+        return False
+    if bare == held:
+        return True
+    return bare in _GENERIC_ROLES and not held.startswith("deputy-") and (bare == "head" or held.endswith(bare))
+
+
+def _resolve_bare_titles(
+    parses: list[SentenceParse], persons: dict[str, PersonEntity], mention_entity: dict[int, str]
+) -> None:
+    """"Позднее глава российской дипломатии встретился с ...", "Претседателката потоа ги прими ...": a title
+    without a name in a meeting sentence is the one person introduced earlier with that post (and state)."""
+    for index, parse in enumerate(parses):
+        if not parse.bare_titles or not parse.triggers:
+            continue
+        present = {mention_entity[id(m)] for m in parse.persons}
+        for start, end, role in parse.bare_titles:
+            if any(m.token_start <= start < max(m.token_end, m.role_span[1]) for m in parse.persons):
+                continue
+            fits = [
+                pid for pid, person in persons.items()
+                if pid not in present and any(m.sentence < index for m in person.mentions)
+                and any(_role_fits(role.key, r.key) and (role.affiliation is None or role.affiliation == r.affiliation)
+                        for r in person.roles)
+            ]
+            if len(fits) != 1:
+                continue
+            pid = fits[0]
+            tokens = parse.tokens
+            offset = parse.sentence.start
+            mention = Mention(
+                "person", tokens[start].start, tokens[end - 1].end,
+                parse.sentence.text[tokens[start].start - offset : tokens[end - 1].end - offset],
+                parse.sentence.index, name=persons[pid].name, context="title-reference",
+                token_start=start, token_end=end, role_span=(start, end),
+            )
+            parse.persons.append(mention)
+            parse.persons.sort(key=lambda m: m.start)
+            persons[pid].mentions.append(mention)
+            mention_entity[id(mention)] = pid
+            present.add(pid)
+
+
 # --- meetings ---------------------------------------------------------------------------------------
 
 
@@ -126,6 +177,11 @@ def _planned(trigger: Match, parse: SentenceParse) -> bool:
         trigger.start - PLANNED_WINDOW_BEFORE <= cue.start <= trigger.end + PLANNED_WINDOW_AFTER
         for cue in parse.planned
     )
+
+
+def _setting(trigger: Match, parse: SentenceParse) -> bool:
+    """A session named as the setting of a meeting ("на полях сессии", "на маргините на самитот")."""
+    return trigger.label == "session" and any(0 <= trigger.start - cue.end <= 2 for cue in parse.settings)
 
 
 def _mode(triggers: list[Match]) -> str:
@@ -163,7 +219,7 @@ def _meetings(
                 people.append(pid)
         institutions = [a for a in parse.agents if a.kind in ("state", "org") and a.context in ("free", "delegation")
                         and a.token_start < cut]
-        mode = _mode(real)
+        mode = _mode([t for t in real if not _setting(t, parse)] or real)
         groups = _participant_groups(people, institutions, mode, persons)
         if not groups:
             if len(people) == 1 and not planned:
@@ -177,9 +233,9 @@ def _meetings(
             records[-1].date = _date_in(doc, parse, cut)
             records[-1].place = _place_in(parse) if mode not in ("phone", "video") else None
     _replace_states_by_representatives(records, parses, persons)
-    records = _merge_same_participants(_merge_represented(records, persons))
+    records = _without_summaries(_merge_same_participants(_merge_represented(records, persons)))
     _set_segments(records, parses)
-    _default_dates(doc, records)
+    _default_dates(doc, records, parses)
     for record in records:
         record.topics = _topics(doc, parses, record, persons)
     return records
@@ -299,6 +355,20 @@ def _merge_same_participants(records: list[MeetingRecord]) -> list[MeetingRecord
     return merged
 
 
+def _without_summaries(records: list[MeetingRecord]) -> list[MeetingRecord]:
+    """A headline or lead that sums up several meetings ("X met Y and was received by Z") is not one more
+    meeting of all of them: drop a record whose participants are exactly the union of two or more others."""
+    out = []
+    for record in records:
+        parts = set(record.participants)
+        inside = [set(o.participants) for o in records if o is not record and set(o.participants) < parts
+                  and o.planned == record.planned]
+        if len(parts) > 2 and len(inside) >= 2 and set().union(*inside) == parts:
+            continue
+        out.append(record)
+    return out
+
+
 def _set_segments(records: list[MeetingRecord], parses: list[SentenceParse]) -> None:
     """Each meeting is described by its sentence and those after it, up to the next meeting."""
     starts = sorted({r.segment[0] for r in records})
@@ -319,17 +389,27 @@ def _date_in(doc: Document, parse: SentenceParse, cut: int) -> PartialDate | Non
     return None
 
 
-def _default_dates(doc: Document, records: list[MeetingRecord]) -> None:
+def _default_dates(doc: Document, records: list[MeetingRecord], parses: list[SentenceParse]) -> None:
     """A meeting the text does not date happened by the article's date: that day when the article
-    reports one meeting (a press release of the day), otherwise that month. Planned meetings get only
-    the dates the text gives them."""
+    reports one meeting (a press release of the day) or when it is the first meeting of an article
+    with its own date (the lead under a dateline), otherwise that month. A meeting told as the next
+    step of the previous one ("позднее в тот же день", "потоа", "на полях") has that one's date.
+    Planned meetings get only the dates the text gives them."""
     reference = doc.reference_date
     if reference is None:
         return
-    happened = [r for r in records if not r.planned]
+    happened = sorted((r for r in records if not r.planned), key=lambda r: r.segment[0])
+    previous: MeetingRecord | None = None
     for record in happened:
         if record.date is None:
-            record.date = reference if len(happened) == 1 else reference.coarsen("month")
+            if len(happened) == 1 or (previous is None and doc.dateline is not None and reference.day):
+                record.date = reference
+            elif previous is not None and previous.date is not None and previous.date.day is not None \
+                    and parses[record.segment[0]].sequence:
+                record.date = previous.date
+            else:
+                record.date = reference.coarsen("month")
+        previous = record
 
 
 def _place_in(parse: SentenceParse) -> str | None:

@@ -235,11 +235,28 @@ def _dates(
                 published = published or found
                 break
         if published is None or dateline is None:
-            found = _dateline(lang_for_dates, text, body_start)
+            found = _dateline(lang_for_dates, text, body_start, published)
             if found:
                 dateline = dateline or found
                 published = published or found
     return published, dateline
+
+
+def _years_not_planned(lang: str, text: str) -> list[int]:
+    """Years the text mentions, leaving out sentences about plans ("the next session will be held in 2025")
+    unless only those give one."""
+    from kg.lang import language
+    from kg.text import split_sentences, tokenize
+
+    planned = language(lang).meetings.get("planned")
+    years: list[int] = []
+    every: list[int] = []
+    for sentence in split_sentences(text):
+        found = years_in(sentence.text)
+        every.extend(found)
+        if found and not (planned and planned.find(tokenize(text, sentence.start, sentence.end), text)):
+            years.extend(found)
+    return years or every
 
 
 def _full(mentions: list[DateMention]) -> list[PartialDate]:
@@ -280,14 +297,18 @@ def _date_line(lang: str, line: str) -> PartialDate | None:
     return None
 
 
-def _dateline(lang: str, text: str, body_start: int) -> PartialDate | None:
-    """A news dateline at the start of a paragraph: "Астана. 12 марта. AGENCY – ...".
+def _dateline(
+    lang: str, text: str, body_start: int, published: PartialDate | None = None
+) -> PartialDate | None:
+    """A news dateline at the start of a paragraph: "Астана. 12 марта. AGENCY – ...",
+    "АНТАЛЬЯ (Турция), 1 марта 2024. /ТАСС/.".
 
-    A dateline without a year takes the latest year the article mentions (not after today).
+    A dateline without a year takes the publication date's year (the latest such day not after it), else
+    the latest year the article mentions outside sentences about plans (not after today).
     """
     for paragraph in re.finditer(r"[^\n]+", text[body_start : body_start + 3000]):
         line = paragraph.group()
-        head = re.match(r"\s*([^\W\d_][\w\s\-]{1,30}?)[.,]\s+", line)
+        head = re.match(r"\s*([^\W\d_][\w\s\-]{1,30}?(?:\s*\([^()\n]{1,30}\))?)[.,]\s+", line)
         if not head:
             continue
         mentions = find_dates(lang, line, head.end(), min(len(line), head.end() + 40))
@@ -298,8 +319,10 @@ def _dateline(lang: str, text: str, body_start: int) -> PartialDate | None:
             continue
         if first.year:
             return first.resolve(None)
+        if published is not None and published.day is not None:
+            return first.resolve(published)
         this_year = _dt.date.today().year
-        years = [y for y in years_in(text[body_start:]) if y <= this_year]
+        years = [y for y in _years_not_planned(lang, text[body_start:]) if y <= this_year]
         if years:
             return first.resolve(PartialDate(max(years), 12, 31))
         return None

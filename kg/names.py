@@ -48,6 +48,13 @@ def is_name_like_ru(word: str) -> bool:
     return not known
 
 
+@lru_cache(maxsize=50_000)
+def is_finite_verb_ru(word: str) -> bool:
+    """A known Russian word whose likeliest reading is a finite verb ("пригласил", "провел")."""
+    parses = _parses(word.casefold())
+    return bool(parses) and parses[0].is_known and parses[0].tag.POS == "VERB"
+
+
 def case_of_ru(word: str) -> str | None:
     """The most likely grammatical case of a title word ("министром" → "ablt")."""
     for parse in _parses(word.casefold()):
@@ -62,6 +69,8 @@ def _inflect_token(word: str, case: str | None) -> str:
         if parts[0].casefold() in {"аль", "эль", "ибн", "бен", "бин", "ван", "фон", "де"}:
             return word
         return "-".join(_inflect_token(p, case) if p[:1].isupper() else p for p in parts)
+    if case is None and _own_nominative(word):
+        return word
     if case in (None, "nomn"):
         candidates = [p for p in _parses(word) if p.tag.case and p.tag.case != "nomn"
                       and any(t in p.tag for t in _NAME_TAGS)] if case is None else []
@@ -88,6 +97,15 @@ def _inflect_token(word: str, case: str | None) -> str:
     return _restore_case(word, lemma)
 
 
+def _own_nominative(word: str) -> bool:
+    """A word the dictionary does not know that reads as a nominative of itself: a foreign name as
+    written ("Цзиньпин"), whatever oblique guesses pymorphy3 adds ("Цзиньпина", gen. pl.)."""
+    parses = _parses(word)
+    return bool(parses) and not any(p.is_known for p in parses) and any(
+        p.tag.case == "nomn" and p.normal_form == word.casefold() for p in parses[:3]
+    )
+
+
 def _restore_case(original: str, lemma: str) -> str:
     if original.isupper() and len(original) > 1:
         return lemma.upper()
@@ -97,8 +115,8 @@ def _restore_case(original: str, lemma: str) -> str:
 def nominative_ru(words: list[str], case: str | None) -> list[str]:
     """Put the tokens of a Russian name in the nominative, given the case it was found in."""
     if case is None:
-        case = _case_from_name(words)
-    return [_inflect_token(w, case) for w in words]
+        case = _case_from_name([w for w in words if len(w.rstrip(".")) > 1])
+    return [_inflect_token(w, case) if len(w.rstrip(".")) > 1 else w for w in words]
 
 
 def _case_from_name(words: list[str]) -> str | None:

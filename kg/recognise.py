@@ -16,7 +16,7 @@ from functools import lru_cache
 from kg.lang import LanguageData, flag, language, profile
 from kg.lexicon import Lexicon, Match
 from kg.model import Mention, PersonName, Role, Sentence
-from kg.names import case_of_ru, is_name_like_ru, nominative_ru
+from kg.names import case_of_ru, is_finite_verb_ru, is_name_like_ru, nominative_ru
 from kg.normalise import token_keys
 from kg.registry import acronym_lexicon, entity_lexicon
 from kg.text import Token, fold, tokenize
@@ -37,6 +37,8 @@ class SentenceParse:
     triggers: list[Match] = field(default_factory=list)
     planned: list[Match] = field(default_factory=list)
     mention_only: list[Match] = field(default_factory=list)
+    settings: list[Match] = field(default_factory=list)  # "на полях", "on the sidelines of": a session as setting
+    sequence: list[Match] = field(default_factory=list)  # "later that day", "потоа": the previous meeting's day
     delegation: list[Match] = field(default_factory=list)
     place_nouns: list[Match] = field(default_factory=list)
     institutions: list[Match] = field(default_factory=list)
@@ -46,6 +48,9 @@ class SentenceParse:
     quoted: set[int] = field(default_factory=set)
     persons: list[Mention] = field(default_factory=list)
     agents: list[Mention] = field(default_factory=list)
+    #: titles that name nobody here ("the Russian minister met ...", "Претседателката ја прими ..."):
+    #: (token start, token end, role); the extractor links them to a person introduced earlier.
+    bare_titles: list[tuple[int, int, Role]] = field(default_factory=list)
     #: (token index, first) -> whether the token can be part of a name, whatever was taken since: shared by
     #: both person passes over the sentence.
     name_token_memo: dict[tuple[int, bool], bool] = field(default_factory=dict, repr=False, compare=False)
@@ -99,10 +104,15 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     titles = _non_overlapping(
         data.titles.find(tokens, doc_text), _find(data.meetings.get("counterparts"), tokens, doc_text)
     )
-    p.titles = [m for m in titles if not set(range(m.start, m.end)) & taken]
+    p.titles = [m for m in titles if not set(range(m.start, m.end)) & taken
+                and not _function_word_title(m, tokens, data)]
     p.honorifics = data.honorifics.find(tokens, doc_text)
     meetings = data.meetings
-    p.triggers = _find(meetings.get("triggers"), tokens, doc_text)
+    # "none": phrases with a meeting word that report no meeting ("беседа с журналистами"); they only
+    # consume their tokens.
+    p.triggers = [m for m in _find(meetings.get("triggers"), tokens, doc_text) if m.label != "none"]
+    p.settings = _find(meetings.get("settings_of_meetings"), tokens, doc_text)
+    p.sequence = _find(meetings.get("sequence"), tokens, doc_text)
     p.planned = _find(meetings.get("planned"), tokens, doc_text)
     p.mention_only = _find(meetings.get("mention_only"), tokens, doc_text)
     p.delegation = _find(meetings.get("delegation"), tokens, doc_text)
@@ -113,6 +123,15 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     p.org_links = _indices(_find(meetings.get("org_links"), tokens, doc_text))
     p.quoted = _quoted_tokens(doc_text, tokens, sentence.start, sentence.end)
     return p
+
+
+def _function_word_title(m: Match, tokens: list[Token], data: LanguageData) -> bool:
+    """A one-word title read into a function word through its lemma ("После" -> "посол")."""
+    if m.end - m.start != 1:
+        return False
+    surface = fold(tokens[m.start].surface)
+    # the phrase's own keys: in Arabic "سفير" is "السفير" without its article, not another word
+    return surface in data.stopwords and surface not in token_keys(data.code, m.phrase) | {fold(m.phrase)}
 
 
 def _inside_other_name(m: Match, tokens: list[Token], data: LanguageData, text: str) -> bool:
@@ -166,6 +185,7 @@ class _PersonFinder:
         self.names_after_title = {fold(w) for w in self.data.settings.get("names_after_title", [])}
         self.after_place_noun = {m.end for m in parse.place_nouns if m.start not in self.title_at}
         self.taken: set[int] = set()
+        self.morphology = self.data.settings.get("morphology")
 
     # token classes
     def is_stopword(self, i: int) -> bool:
@@ -221,6 +241,17 @@ class _PersonFinder:
         """Characters between token i-1 and token i."""
         return self.text[self.tokens[i - 1].end : self.tokens[i].start] if i > 0 else ""
 
+    def is_initial(self, i: int) -> bool:
+        """A capital letter and a dot before a capitalised word: "С.В.Лавров", "С. Лавров", "J. Smith"."""
+        tok = self.tokens[i]
+        if not self.capitalised or len(tok.surface) != 1 or not tok.surface.isupper() or i + 1 >= len(self.tokens):
+            return False
+        return self.gap(i + 1) in (".", ". ") and self.tokens[i + 1].is_capitalised
+
+    def _finite_verb(self, i: int) -> bool:
+        """A finite verb ends a title's complement ("президент пригласил X" is not "президент X")."""
+        return self.morphology == "pymorphy3" and is_finite_verb_ru(self.tokens[i].surface)
+
     def name_token(self, i: int, first: bool) -> bool:
         """Whether token ``i`` can be (the ``first``) part of a person's name here."""
         if i in self.taken:
@@ -233,6 +264,9 @@ class _PersonFinder:
 
     def _name_token(self, i: int, first: bool) -> bool:
         tok = self.tokens[i]
+        if self.is_initial(i) and i not in self.entity_at and i not in self.title_at and i not in self.p.quoted \
+                and i not in self.honorific_at:
+            return True  # "С.В.Лавров": the initials are "с" and "в" (with, in) to the lexicons
         if i in self.blocked or i in self.p.quoted:
             return False
         if any(ch.isdigit() for ch in tok.surface) or _ARABIC_MARKS.search(tok.surface):
@@ -272,7 +306,8 @@ class _PersonFinder:
         i = start
         count = 0
         while i < len(self.tokens) and count < self.max_tokens:
-            if i > start and not re.fullmatch(r"[ \t\u00a0]+|-", self.gap(i) or " "):
+            if i > start and not re.fullmatch(r"[ \t\u00a0]+|-", self.gap(i) or " ") \
+                    and not self.is_initial(i - 1):
                 break
             after_head = fold(self.tokens[i - 1].surface) in self.compound_heads
             if not self.capitalised and i > start and not after_head and self._article_surname(i):
@@ -319,7 +354,7 @@ class _PersonFinder:
                 j = later + 1  # "European Union Kaja Kallas": the name starts after the institution
                 continue
             tok = self.tokens[j]
-            if any(m.start == j for m in self.p.triggers):
+            if any(m.start == j for m in self.p.triggers) or self._finite_verb(j):
                 return None, titles
             if self.capitalised:
                 if re.search(r"['’]s$", tok.surface) or any(ch.isdigit() for ch in tok.surface):
@@ -402,7 +437,7 @@ class _PersonFinder:
         self, start: int, end: int, roles: tuple[Role, ...], case_hint: str | None, how: str,
         chain_start: int | None = None,
     ) -> Mention:
-        words = [self.tokens[i].surface for i in range(start, end)]
+        words = [self.tokens[i].surface + ("." if self.is_initial(i) else "") for i in range(start, end)]
         words = [re.sub(r"['’]s$", "", w) if self.lang == "en" else w for w in words]
         if self.lang == "ru":
             words = nominative_ru(words, case_hint)
@@ -424,7 +459,19 @@ class _PersonFinder:
             role_span=(first, max(end, limit)),
         )
 
+    def _bare_title(self, chain: list[Match]) -> None:
+        """A title chain followed by no name, with the state or organisation it names nearby."""
+        last = chain[-1]
+        stop = last.end
+        while stop < len(self.tokens) and stop - last.end < 3 and not _HARD_STOP.search(self.gap(stop)) \
+                and stop not in self.p.with_words and not any(m.start == stop for m in self.p.triggers):
+            stop += 1
+        role = self.roles_for(chain, stop)[0] if chain else None
+        if role is not None and role.key is not None and chain[0].start not in self.p.quoted:
+            self.p.bare_titles.append((chain[0].start, last.end, role))
+
     def find(self, known: dict[str, PersonName]) -> list[Mention]:
+        self.p.bare_titles = []
         found: list[Mention] = []
         consumed_titles: set[int] = set()
         for title in self.p.titles:
@@ -433,6 +480,7 @@ class _PersonFinder:
             start, chain = self.chain_end(title)
             consumed_titles |= {t.start for t in chain}
             if start is None:
+                self._bare_title(chain)
                 continue
             run = self.name_run(start)
             if run and run[1] - run[0] == 1 and run[1] < len(self.tokens) and self.gap(run[1]).strip() == ",":
@@ -454,6 +502,8 @@ class _PersonFinder:
         anchoring = _find(verbs, self.tokens, self.text) if verbs else self.p.triggers
         anchors = sorted({m.end for m in anchoring} | {i + 1 for i in self.p.with_words})
         for a in anchors:
+            if a - 1 >= 0 and self.is_initial(a - 1):
+                continue  # "С.В.Лавров": "С" is an initial, not "with"
             if a < len(self.tokens) and a not in self.taken:
                 run = self.name_run(a)
                 if run and (run[1] - run[0] >= 2 or not self.capitalised or self._known(run, known)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kg.dates import find_dates
-from kg.lang import supported_languages
+from kg.lang import language, supported_languages
 from kg.lexicon import Match
 from kg.model import (
     ArticleExtraction,
@@ -210,6 +210,9 @@ def _meetings(
         if not real:
             continue
         cut = len(parse.tokens) if planned else _cut(parse, real[0])
+        attendance = _cues(doc, parse, "attendance")
+        if any(c.start <= real[0].end + 2 for c in attendance) and records:
+            continue  # "The reception was attended by X and Y": those present at the meeting just reported
         people = []
         for m in parse.persons:
             if m.context == "mentioned" or m.token_start >= cut:
@@ -220,7 +223,11 @@ def _meetings(
         institutions = [a for a in parse.agents if a.kind in ("state", "org") and a.context in ("free", "delegation")
                         and a.token_start < cut]
         mode = _mode([t for t in real if not _setting(t, parse)] or real)
+        if len(people) == 1 and not planned:
+            _add_protagonist(people, records, _cues(doc, parse, "anaphors"), parse, cut)
         groups = _participant_groups(people, institutions, mode, persons)
+        if len(groups) == 1 and len(groups[0]) > 2 and _cues(doc, parse, "one_by_one"):
+            groups = [[groups[0][0], other] for other in groups[0][1:]]  # credentials presented one by one
         if not groups:
             if len(people) == 1 and not planned:
                 _attach_representative(records, people[0], persons, parse)
@@ -239,6 +246,24 @@ def _meetings(
     for record in records:
         record.topics = _topics(doc, parses, record, persons)
     return records
+
+
+def _cues(doc: Document, parse: SentenceParse, name: str) -> list[Match]:
+    lexicon = language(doc.language).meetings.get(name)
+    return lexicon.find(parse.tokens, doc.text) if lexicon else []
+
+
+def _add_protagonist(
+    people: list[str], records: list[MeetingRecord], anaphors: list[Match], parse: SentenceParse, cut: int
+) -> None:
+    """"His Highness also met X", "كما التقى سموه X": a pronoun or courtesy title with no name is the
+    protagonist of the meeting reported before, its first participant."""
+    named = {i for m in parse.persons for i in range(m.token_start, m.token_end)}
+    if not records or not any(a.start < cut and a.start not in named for a in anaphors):
+        return
+    host = next((p for p in records[-1].participants if p.kind == "person"), None)
+    if host is not None and host.key not in people:
+        people.insert(0, host.key)
 
 
 def _participant_groups(

@@ -16,7 +16,7 @@ from functools import lru_cache
 from kg.lang import LanguageData, flag, language, profile
 from kg.lexicon import Lexicon, Match
 from kg.model import Mention, PersonName, Role, Sentence
-from kg.names import case_of_ru, is_finite_verb_ru, is_name_like_ru, nominative_ru
+from kg.names import case_of_ru, is_finite_verb_ru, is_future_verb_ru, is_name_like_ru, nominative_ru
 from kg.normalise import token_keys
 from kg.registry import acronym_lexicon, entity_lexicon
 from kg.text import Token, fold, tokenize
@@ -114,6 +114,11 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     p.settings = _find(meetings.get("settings_of_meetings"), tokens, doc_text)
     p.sequence = _find(meetings.get("sequence"), tokens, doc_text)
     p.planned = _find(meetings.get("planned"), tokens, doc_text)
+    if data.settings.get("morphology") == "pymorphy3":  # future tense read from the verb form ("выступит")
+        p.planned = sorted([*p.planned, *(
+            Match("planned", i, i + 1, t.start, t.end, t.surface, "future tense") for i, t in enumerate(tokens)
+            if t.surface[:1].islower() and is_future_verb_ru(t.surface)
+        )], key=lambda m: m.start)
     p.mention_only = _find(meetings.get("mention_only"), tokens, doc_text)
     p.delegation = _find(meetings.get("delegation"), tokens, doc_text)
     p.place_nouns = _find(meetings.get("place_nouns"), tokens, doc_text)
@@ -262,6 +267,19 @@ class _PersonFinder:
             verdict = memo[(i, first)] = self._name_token(i, first)
         return verdict
 
+    def _capital_surname(self, i: int) -> bool:
+        """An all-capital word next to a capitalised word that is not (a list of diplomats, Japanese and
+        French usage), with nothing but a space between them."""
+        surface = self.tokens[i].surface
+        if not self.capitalised or len(surface) < 3 or not surface.isalpha() or not surface.isupper():
+            return False
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(self.tokens) and self.gap(max(i, j)) == " " and j not in self.blocked:
+                other = self.tokens[j].surface
+                if len(other) > 1 and other[:1].isupper() and other[1:].islower() and not self.is_stopword(j):
+                    return True
+        return False
+
     def _name_token(self, i: int, first: bool) -> bool:
         tok = self.tokens[i]
         if self.is_initial(i) and i not in self.entity_at and i not in self.title_at and i not in self.p.quoted \
@@ -271,6 +289,8 @@ class _PersonFinder:
             return False
         if any(ch.isdigit() for ch in tok.surface) or _ARABIC_MARKS.search(tok.surface):
             return False  # numbers; Arabic words with case endings (names are written bare)
+        if self._capital_surname(i):
+            return True  # "KAMIKAWA Yoko", "Emmanuel MACRON": a surname in capitals beside a given name
         if tok.surface.isascii() and (sum(ch.isupper() for ch in tok.surface) >= 3 or not self.capitalised
                                       or tok.surface.isupper() and len(tok.surface) > 1):
             return False  # a Latin acronym ("KazISS"), or Latin inside a script without capitals
@@ -441,6 +461,9 @@ class _PersonFinder:
         words = [re.sub(r"['’]s$", "", w) if self.lang == "en" else w for w in words]
         if self.lang == "ru":
             words = nominative_ru(words, case_hint)
+        capitals = [w for w in words if len(w) > 2 and w.isalpha() and w.isupper()]
+        if self.capitalised and capitals and len(capitals) < len(words):
+            words = [w for w in words if w not in capitals] + [w.capitalize() for w in capitals]  # "KAMIKAWA Yoko"
         label = " ".join(words)
         surname_from = len(words) - 1
         while surname_from > 0 and fold(words[surname_from - 1]) in self.compound_heads:

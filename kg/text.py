@@ -19,7 +19,8 @@ _ARABIC_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u0640"
 WORD = re.compile(rf"[\w{_ARABIC_MARKS}]+(?:[-‐‑'’][\w{_ARABIC_MARKS}]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?؟…])[\"'»”)]*\s+")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st no vs jr sr h.e e.g i.e gen col lt prof г гг т.е т.к им ул д корр рис см".split()
+    "mr mrs ms dr st no vs jr sr h.e e.g i.e gen col lt prof eng engr amb hon rt "
+    "г гг т.е т.к им ул д корр рис см".split()
 )
 _ARABIC_MARKS_RE = re.compile(f"[{_ARABIC_MARKS}]")
 
@@ -65,6 +66,8 @@ def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
             continue
         if last_word and len(last_word[0].rstrip(".")) == 1 and last_word[0][0].isupper():
             continue  # an initial: "S. Lavrov"
+        if m.end() < end and text[m.end()].islower():
+            continue  # a sentence does not begin in lower case: "7:10 p.m. local time", "approx. two"
         spans.append((cursor, m.start()))
         cursor = m.end()
     spans.append((cursor, end))

@@ -151,6 +151,9 @@ def _resolve_bare_titles(
                 and any(_role_fits(role.key, r.key) and (role.affiliation is None or role.affiliation == r.affiliation)
                         for r in person.roles)
             ]
+            if len(fits) > 1 and role.affiliation is None:
+                # "Министерот потоа се сретна ...": a bare post is the article's protagonist, named first
+                fits = sorted(fits, key=lambda f: min(m.start for m in persons[f].mentions))[:1]
             if len(fits) != 1:
                 continue
             pid = fits[0]
@@ -359,6 +362,8 @@ def _merge_represented(records: list[MeetingRecord], persons: dict[str, PersonEn
                           and f"state:{part.key}" in persons[p.key].affiliations]
                 if people and set(other.participants) - {people[0]} == rest:
                     record.participants[k] = people[0]
+                    if other.segment[0] > record.segment[0]:
+                        record.segment = other.segment  # a headline's meeting is told where it names the person
                     break
     return records
 
@@ -430,7 +435,7 @@ def _default_dates(doc: Document, records: list[MeetingRecord], parses: list[Sen
             if len(happened) == 1 or (previous is None and doc.dateline is not None and reference.day):
                 record.date = reference
             elif previous is not None and previous.date is not None and previous.date.day is not None \
-                    and parses[record.segment[0]].sequence:
+                    and any(p.sequence for p in parses if (p.sentence.start, p.sentence.end) in record.evidence):
                 record.date = previous.date
             else:
                 record.date = reference.coarsen("month")

@@ -55,6 +55,13 @@ def is_finite_verb_ru(word: str) -> bool:
     return bool(parses) and parses[0].is_known and parses[0].tag.POS == "VERB"
 
 
+@lru_cache(maxsize=50_000)
+def is_future_verb_ru(word: str) -> bool:
+    """A known Russian verb form in the future tense ("выступит", "посетит"): what it tells is planned."""
+    parses = _parses(word.casefold())
+    return bool(parses) and parses[0].is_known and parses[0].tag.POS == "VERB" and parses[0].tag.tense == "futr"
+
+
 def case_of_ru(word: str) -> str | None:
     """The most likely grammatical case of a title word ("министром" → "ablt")."""
     for parse in _parses(word.casefold()):

@@ -15,7 +15,7 @@ from kg.text import Token, tokenize
 def cue_topics(lang: str, tokens: Sequence[Token]) -> set[str]:
     """Notations whose cues occur in ``tokens`` (longest cue wins, so "trafficking in human beings"
     is human-trafficking and not trade)."""
-    return {m.label for m in language(lang).topics.find(tokens)}
+    return {m.label for m in language(lang).topics.find(tokens) if m.label != "none"}
 
 
 def topics_in_text(lang: str, text: str) -> set[str]:

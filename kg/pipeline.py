@@ -175,6 +175,29 @@ def to_graph(extractions: list[ArticleExtraction], with_ontology: bool = True) -
     return graph
 
 
+VALIDATED_FILE = "validated.txt"
+
+
+def check_shapes(graph: Graph, cache_dir: Path | None, jobs: int | None = None) -> None:
+    """Stage "validate": raise :class:`UserError` with the report when ``graph`` breaks the SHACL shapes.
+
+    Nodes are checked in parts on ``jobs`` processes (:func:`kg.validate.validate_in_parts`); with a
+    ``cache_dir``, the fingerprints of the nodes of a conforming graph are kept there, and a node whose
+    fragment has not changed since is not checked again."""
+    from kg.validate import validate_in_parts
+
+    known_file = cache_dir / VALIDATED_FILE if cache_dir is not None else None
+    known: set[str] = set()
+    if known_file is not None and known_file.is_file():
+        known = set(known_file.read_text(encoding="ascii", errors="replace").split())
+    with Workers(jobs, min_items=2) as workers:
+        result, fingerprints = validate_in_parts(graph, known, workers=workers)
+    if not result.conforms:
+        raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{result.text()}")
+    if known_file is not None and fingerprints != known:
+        write_atomic(known_file, "".join(f"{f}\n" for f in sorted(fingerprints)).encode("ascii"))
+
+
 def build(
     source: str | Path,
     out: str | Path,
@@ -216,12 +239,8 @@ def build(
     report.meetings = sum(len(ex.meetings) for ex in extractions)
     report.triples = len(graph)
     if validate:
-        from kg.validate import validate as shacl_validate
-
         with report.timed("validate"):
-            result = shacl_validate(graph)
-        if not result.conforms:
-            raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{result.text()}")
+            check_shapes(graph, out / CACHE_DIR if cache else None, jobs)
     with report.timed("write"):
         write_atomic(out / "graph.ttl", turtle_bytes(graph))
     if store:

@@ -13,12 +13,14 @@ mix in RDFS/OWL axioms, not the SKOS schemes.) No inference is run by default.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
 from kg.ontology import shapes_graph, short_iri, with_ontology
+from kg.parallel import Workers
 from kg.vocab import bind_prefixes
 
 
@@ -98,6 +100,12 @@ def validate(data_graph: Graph, inference: str = "none") -> ValidationReport:
         advanced=False,
         do_owl_imports=False,
     )
+    violations = _violations(results, shapes, data_graph)
+    violations.sort(key=lambda v: (v.focus, v.path, v.rule, v.component, v.value, v.message))
+    return ValidationReport(bool(conforms), violations, str(text))
+
+
+def _violations(results: Graph, shapes: Graph, data_graph: Graph) -> list[Violation]:
     names = Graph()
     bind_prefixes(names)
     violations = []
@@ -121,5 +129,204 @@ def validate(data_graph: Graph, inference: str = "none") -> ValidationReport:
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             )
         )
-    violations.sort(key=lambda v: (v.focus, v.path, v.rule, v.component, v.value, v.message))
-    return ValidationReport(bool(conforms), violations, str(text))
+    return violations
+
+
+# --- validation in parts -----------------------------------------------------------------------------------
+
+#: SHACL terms whose constraints look only at the focus node's own triples and the types (and, through
+#: ``sh:node``, the listed properties) of its values: shapes built from these alone can be checked node by node.
+_LOCAL_TERMS = frozenset(SH[name] for name in (
+    "NodeShape", "PropertyShape", "property", "path", "targetClass", "class", "datatype", "minCount", "maxCount",
+    "or", "node", "hasValue", "in", "pattern", "flags", "nodeKind", "lessThan", "lessThanOrEquals", "minInclusive",
+    "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength", "languageIn", "name", "message",
+    "description", "severity", "deactivated", "order", "group", "IRI", "Literal", "BlankNode", "BlankNodeOrIRI",
+    "IRIOrLiteral", "BlankNodeOrLiteral", "Violation", "Warning", "Info",
+))
+
+#: Target triples checked together by one pyshacl call (with the ontology and schemes beside them).
+PART_TRIPLES = 40_000
+
+
+@dataclass
+class _Plan:
+    """What :func:`validate_in_parts` needs to know about the shapes: which node shape checks which classes,
+    and which properties of a value node a shape reads (through ``sh:node``)."""
+
+    shapes: Graph
+    targets: dict[URIRef, frozenset]  # node shape -> the classes it targets, with their subclasses
+    value_predicates: frozenset  # properties of value nodes that sh:node shapes read (besides rdf:type)
+
+
+def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
+    """The plan for these shapes, or None where they are not local (then the whole graph is validated)."""
+    from rdflib import BNode
+    from rdflib.namespace import RDF
+
+    for _, p, o in shapes:
+        for term in (p, o):
+            if isinstance(term, URIRef) and str(term).startswith(str(SH)) and term not in _LOCAL_TERMS:
+                return None
+        if p == SH.path and not isinstance(o, URIRef):
+            return None  # a sequence, inverse or alternative path reaches beyond the node
+    subclasses: dict = {}
+    for sub, sup in ontology.subject_objects(RDFS.subClassOf):
+        subclasses.setdefault(sup, set()).add(sub)
+
+    def closure(cls) -> set:
+        seen, todo = {cls}, [cls]
+        while todo:
+            for sub in subclasses.get(todo.pop(), ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        return seen
+
+    targets: dict[URIRef, frozenset] = {}
+    for shape in set(shapes.subjects(SH.targetClass, None)):
+        if not isinstance(shape, URIRef):
+            return None
+        targets[shape] = frozenset(c for cls in shapes.objects(shape, SH.targetClass) for c in closure(cls))
+    reached = set(shapes.objects(None, SH.node))
+    value_predicates = {
+        path for node in reached for prop in shapes.objects(node, SH.property) for path in shapes.objects(prop, SH.path)
+    }
+    if any(isinstance(node, BNode) for node in reached):
+        return None
+    # pyshacl's use_shapes ignores named shapes it is not given, and applies every shape it is given to the
+    # focus nodes; so the shapes a node shape uses (property shapes, sh:node shapes) become blank nodes here.
+    used = {o for o in shapes.objects() if isinstance(o, URIRef) and o not in targets and (o, None, None) in shapes}
+    anonymous = {node: BNode() for node in used}
+    local = Graph()
+    for s, p, o in shapes:
+        local.add((anonymous.get(s, s), p, anonymous.get(o, o)))
+    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}))
+
+
+def shapes_version() -> str:
+    """A hash of the shapes and the ontology (and schemes): a node that passed under one version is known to
+    pass while it stays the same."""
+    import hashlib
+
+    from kg.ontology import ONTOLOGY_FILES, SHAPES_FILE, data_path
+
+    digest = hashlib.sha256(b"diplograph-validation 1\n")
+    for name in (*ONTOLOGY_FILES, SHAPES_FILE):
+        digest.update(data_path(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def _local_plan() -> _Plan | None:
+    from kg.ontology import ONTOLOGY_FILES, _triples
+
+    ontology = Graph()
+    for triple in _triples(ONTOLOGY_FILES):
+        ontology.add(triple)
+    return _plan(shapes_graph(), ontology)
+
+
+def validate_in_parts(
+    graph: Graph,
+    known: set[str] | frozenset[str] = frozenset(),
+    part_triples: int = PART_TRIPLES,
+    workers: Workers | None = None,
+) -> tuple[ValidationReport, set[str]]:
+    """The verdict of :func:`validate` on ``graph``, checking each focus node on its own neighbourhood.
+
+    Every shape of ``ontology/shapes.ttl`` is local: it reads the focus node's triples and the types (and
+    the properties a ``sh:node`` shape names) of its values. So a node's verdict depends on that fragment,
+    plus the ontology and schemes, alone. Nodes are checked in parts of about ``part_triples`` triples (on
+    ``workers`` when given), so a pyshacl call never sees the whole graph; a node whose fragment's fingerprint
+    is in ``known`` (from an earlier build that conformed) is not checked again, so a rebuild checks only
+    what changed. Returns the report and, when it conforms, the fingerprints of every focus node (the
+    ``known`` of the next build; none when it does not conform). Shapes that are not local (a path beyond
+    the node, SPARQL constraints) fall back to :func:`validate`.
+    """
+    import hashlib
+
+    from rdflib import BNode
+    from rdflib.namespace import RDF
+
+    from kg.serialize import _iri, _literal
+
+    plan = _local_plan()
+    if plan is None:
+        return validate(graph), set()
+    every_class = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
+    version = shapes_version()
+    text_cache: dict[str, str] = {}
+    unused: set[str] = set()
+
+    def nt(term) -> str:
+        if isinstance(term, Literal):
+            return _literal(term, unused, text_cache)
+        if isinstance(term, BNode):
+            return f"_:{term}"
+        return _iri(str(term), unused, text_cache)
+
+    fingerprints: set[str] = set()
+    parts: list[list[tuple[URIRef, list[tuple]]]] = [[]]
+    size = 0
+    for node in sorted(set(graph.subjects(RDF.type, None)), key=str):
+        if not any(t in every_class for t in graph.objects(node, RDF.type)):
+            continue
+        if isinstance(node, BNode):
+            return validate(graph), set()
+        fragment = set(graph.triples((node, None, None)))
+        for value in {o for _, _, o in fragment if not isinstance(o, Literal)}:
+            for predicate in plan.value_predicates:
+                fragment.update(graph.triples((value, predicate, None)))
+        lines = sorted(" ".join(nt(term) for term in triple) for triple in fragment)
+        fingerprint = hashlib.sha256("\n".join([version, *lines]).encode("utf-8")).hexdigest()[:32]
+        fingerprints.add(fingerprint)
+        if fingerprint in known:
+            continue
+        if size >= part_triples:
+            parts.append([])
+            size = 0
+        parts[-1].append((node, list(fragment)))
+        size += len(fragment)
+    parts = [part for part in parts if part]
+    outcomes = workers.map(_check_part, parts, label="validate") if workers else map(_check_part, parts)
+    conforms = True
+    violations: list[Violation] = []
+    texts: list[str] = []
+    for ok, found, text in outcomes:
+        conforms = conforms and ok
+        violations.extend(found)
+        texts.extend(text)
+    violations = sorted(set(violations), key=lambda v: (v.focus, v.path, v.rule, v.component, v.value, v.message))
+    return ValidationReport(conforms, violations, "\n".join(texts)), fingerprints if conforms else set()
+
+
+def _check_part(part: list[tuple[URIRef, list[tuple]]]) -> tuple[bool, list[Violation], list[str]]:
+    """pyshacl on some focus nodes, each with its fragment, beside the ontology and schemes (in a worker)."""
+    import pyshacl
+    from rdflib.namespace import RDF
+
+    from kg.ontology import ONTOLOGY_FILES, _triples
+
+    plan = _local_plan()
+    assert plan is not None
+    checked = Graph()
+    bind_prefixes(checked)
+    for triple in _triples(ONTOLOGY_FILES):
+        checked.add(triple)
+    for _, fragment in part:
+        for triple in fragment:
+            checked.add(triple)
+    conforms, violations, texts = True, [], []
+    for shape, classes in sorted(plan.targets.items()):
+        focus = [node for node, _ in part if any(t in classes for t in checked.objects(node, RDF.type))]
+        if not focus:
+            continue
+        ok, results, text = pyshacl.validate(
+            checked, shacl_graph=plan.shapes, use_shapes=[str(shape)], focus_nodes=focus, inference="none",
+            abort_on_first=False, allow_infos=True, allow_warnings=True, advanced=False, do_owl_imports=False,
+        )
+        if not ok:
+            conforms = False
+            texts.append(str(text))
+            violations.extend(_violations(results, plan.shapes, checked))
+    return conforms, violations, texts

@@ -215,7 +215,7 @@ def test_validation_failure_keeps_the_cache(tmp_path, monkeypatch):
 
     source = _corpus(tmp_path / "src", EXTRA, seeds=False)
     out = tmp_path / "out"
-    monkeypatch.setattr("kg.validate.validate", lambda graph: ValidationReport(False, []))
+    monkeypatch.setattr("kg.validate.validate_in_parts", lambda graph, *a, **k: (ValidationReport(False, []), set()))
     with pytest.raises(UserError):
         _build(source, out)
     assert not (out / "graph.ttl").exists()

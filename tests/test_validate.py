@@ -149,3 +149,63 @@ def test_fresh_build_of_seeds_is_consistent_for_hermit(fresh_build):
     check = hermit_cross_check(Graph().parse(fresh_build))
     assert check.result.consistent is True and check.result.coherent, check.result.text()
     assert check.agree, (sorted(check.only_rules)[:5], sorted(check.only_hermit)[:5])
+
+
+# --- validation in parts (what `build` runs) ----------------------------------------------------------------
+
+
+def _same_verdict(graph: Graph):
+    from kg.validate import validate_in_parts
+
+    whole = validate(graph)
+    parts, fingerprints = validate_in_parts(graph, part_triples=50)  # many small parts
+    assert parts.conforms == whole.conforms
+    assert parts.violations == whole.violations, (parts.text(), whole.text())
+    return parts, fingerprints
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_in_parts_finds_what_the_whole_graph_check_finds(name):
+    graph = _sample()
+    CHANGES[name][0](graph)
+    parts, fingerprints = _same_verdict(graph)
+    assert not parts.conforms and fingerprints == set()
+
+
+def test_in_parts_on_conforming_and_broken_graphs():
+    parts, fingerprints = _same_verdict(_sample())
+    assert parts.conforms and fingerprints
+    _same_verdict(Graph().parse(BROKEN))
+
+
+def test_in_parts_checks_only_nodes_whose_fragment_changed(monkeypatch):
+    import kg.validate as module
+
+    graph = _sample()
+    _, known = module.validate_in_parts(graph)
+    checked: list[URIRef] = []
+    real = module._check_part
+
+    def spy(part):
+        checked.extend(node for node, _ in part)
+        return real(part)
+
+    monkeypatch.setattr(module, "_check_part", spy)
+    again, same = module.validate_in_parts(graph, known)
+    assert again.conforms and same == known and checked == []
+    graph.add((BORG, DG.affiliation, MEETING))  # Borg's fragment changes; nothing else does
+    broken, _ = module.validate_in_parts(graph, known)
+    assert checked == [BORG]
+    assert ("dgid:person/8b2d99f63af73709", "dg:affiliation") in {(v.focus, v.path) for v in broken.violations}
+
+
+def test_shapes_that_reach_beyond_the_node_are_not_checked_in_parts():
+    from kg.ontology import ontology_graph, shapes_graph
+    from kg.validate import _plan
+
+    assert _plan(shapes_graph(), ontology_graph()) is not None
+    shapes = shapes_graph()
+    shapes.update("""PREFIX sh: <http://www.w3.org/ns/shacl#>
+        INSERT DATA { <urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ;
+                      sh:property [ sh:path [ sh:inversePath <urn:p> ] ; sh:minCount 1 ] }""")
+    assert _plan(shapes, ontology_graph()) is None

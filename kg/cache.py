@@ -86,6 +86,25 @@ def document_key(doc: Document) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+def file_key(path: str | Path) -> str | None:
+    """The key of what reading the file at ``path`` gives, from the file system's record of it (path, size,
+    inode, modification and change times, as ``git`` and ``make`` judge a file unchanged), or None for
+    anything but a regular file: those are read afresh (and refused with a reason).
+
+    Any write to the file changes its change time, even one that restores the modification time."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    record = f"{path}\x1f{info.st_size}\x1f{info.st_ino}\x1f{info.st_mtime_ns}\x1f{info.st_ctime_ns}"
+    return hashlib.sha256(record.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def encode_extraction(extraction: ArticleExtraction) -> bytes:
     """A compressed pickle of an extraction without its document (the cache entry's payload)."""
     state = {f.name: getattr(extraction, f.name) for f in fields(extraction) if f.name != "document"}
@@ -112,6 +131,7 @@ class ExtractionCache:
         self.path = self.directory / DB_NAME
         self.invalidated = 0  # entries dropped on opening because they were written by another version
         self._pending: list[tuple[str, str, bytes, bytes]] = []
+        self._pending_documents: list[tuple[str, str, bytes, bytes]] = []
         self._db = self._open()
 
     # --- opening -----------------------------------------------------------------------------------------
@@ -130,14 +150,16 @@ class ExtractionCache:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS extraction ("
-                " key TEXT PRIMARY KEY, version TEXT NOT NULL, checksum BLOB NOT NULL, payload BLOB NOT NULL)"
-            )
+            for table in ("extraction", "document"):
+                db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} ("
+                    " key TEXT PRIMARY KEY, version TEXT NOT NULL, checksum BLOB NOT NULL, payload BLOB NOT NULL)"
+                )
             db.execute("BEGIN IMMEDIATE")
             self.invalidated = db.execute(
                 "DELETE FROM extraction WHERE version != ?", (self.version,)
             ).rowcount
+            db.execute("DELETE FROM document WHERE version != ?", (self.version,))
             db.execute("COMMIT")
             if self.invalidated:
                 db.execute("VACUUM")
@@ -158,10 +180,10 @@ class ExtractionCache:
         except Exception:  # an entry written by code that no longer matches it: a miss
             return None
 
-    def get_payload(self, key: str) -> bytes | None:
+    def get_payload(self, key: str, table: str = "extraction") -> bytes | None:
         try:
             row = self._db.execute(
-                "SELECT checksum, payload FROM extraction WHERE key = ? AND version = ?", (key, self.version)
+                f"SELECT checksum, payload FROM {table} WHERE key = ? AND version = ?", (key, self.version)
             ).fetchone()
         except sqlite3.DatabaseError:
             return None
@@ -175,18 +197,43 @@ class ExtractionCache:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._pending_documents)
+
+    def get_document(self, key: str) -> Document | None:
+        """The :class:`Document` read from the file with :func:`file_key` ``key`` by an earlier build, or None."""
+        payload = self.get_payload(key, "document")
+        if payload is None:
+            return None
+        try:
+            doc = pickle.loads(zlib.decompress(payload))
+        except Exception:  # written by code that no longer matches it: a miss
+            return None
+        return doc if isinstance(doc, Document) else None
+
+    def put_document(self, key: str, doc: Document) -> None:
+        """Queue ``doc`` as what the file with :func:`file_key` ``key`` reads as; see :meth:`commit`."""
+        payload = zlib.compress(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self._pending_documents.append((key, self.version, hashlib.sha256(payload).digest(), payload))
+
+    def prune_documents(self, keep: Iterable[str]) -> int:
+        """Delete every read document whose file key is not in ``keep``; returns how many were deleted."""
+        stale = {key for (key,) in self._db.execute("SELECT key FROM document")} - set(keep)
+        if stale:
+            with self._transaction():
+                self._db.executemany("DELETE FROM document WHERE key = ?", ((key,) for key in stale))
+        return len(stale)
 
     def commit(self) -> None:
         """Write the queued entries in one transaction (all or none of them)."""
-        if not self._pending:
+        if not self._pending and not self._pending_documents:
             return
         with self._transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO extraction (key, version, checksum, payload) VALUES (?, ?, ?, ?)",
-                self._pending,
-            )
+            for table, rows in (("extraction", self._pending), ("document", self._pending_documents)):
+                self._db.executemany(
+                    f"INSERT OR REPLACE INTO {table} (key, version, checksum, payload) VALUES (?, ?, ?, ?)", rows
+                )
         self._pending.clear()
+        self._pending_documents.clear()
 
     def keys(self) -> set[str]:
         return {key for (key,) in self._db.execute("SELECT key FROM extraction")}

@@ -89,16 +89,19 @@ class BuildReport:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
 
 
-def read_documents(source: Path, report: BuildReport, workers: Workers | None = None) -> list[Document]:
+def read_documents(
+    source: Path, report: BuildReport, workers: Workers | None = None, cache_dir: Path | None = None
+) -> list[Document]:
     """Stage "read": every article under ``source``; bad files are reported, never fatal.
 
     With ``workers``, files are read and analysed (language, dates) in its processes; the result is the
-    same list in the same order."""
+    same list in the same order. With ``cache_dir``, a file the file system says is unchanged since the last
+    build (:func:`kg.cache.file_key`) is not read again: its document comes from the cache."""
     documents: list[Document] = []
     seen_hashes: dict[str, str] = {}
     paths = discover(source)
     report.articles = len(paths)
-    results = workers.map(read_article, paths, label="read") if workers else map(read_article, paths)
+    results = _read_cached(paths, workers, cache_dir, report)
     for path, doc in zip(paths, results, strict=True):
         if isinstance(doc, tuple):
             report.errors.append(doc)
@@ -113,6 +116,28 @@ def read_documents(source: Path, report: BuildReport, workers: Workers | None = 
             report.warnings.append((str(path), "language not supported or not recognised; no meetings extracted"))
         documents.append(doc)
     return documents
+
+
+def _read_cached(paths: list, workers: Workers | None, cache_dir: Path | None, report: BuildReport) -> list:
+    def read(todo: list) -> Iterable:
+        return workers.map(read_article, todo, label="read") if workers else map(read_article, todo)
+
+    if cache_dir is None:
+        return list(read(paths))
+    from kg.cache import file_key
+
+    with ExtractionCache(cache_dir) as cache:
+        report.stale += cache.invalidated  # extractions of another extractor version, dropped on opening
+        keys = [file_key(path) for path in paths]
+        found = {i: cache.get_document(key) for i, key in enumerate(keys) if key is not None}
+        missing = [i for i in range(len(paths)) if found.get(i) is None]
+        for i, doc in zip(missing, read([paths[i] for i in missing]), strict=True):
+            found[i] = doc
+            if keys[i] is not None and isinstance(doc, Document):
+                cache.put_document(keys[i], doc)
+        cache.commit()
+        cache.prune_documents(key for key in keys if key is not None)
+    return [found[i] for i in range(len(paths))]
 
 
 def extract_all(documents: list[Document], jobs: int | None = 1) -> list[ArticleExtraction]:
@@ -157,7 +182,7 @@ def extract_cached(
                 cache.commit()
         cache.commit()
         report.extracted = len(fresh)
-        report.stale = cache.prune(document_key(doc) for doc in documents) + cache.invalidated
+        report.stale += cache.prune(document_key(doc) for doc in documents) + cache.invalidated
     fresh.reverse()
     return [found[i] if i in found else fresh.pop() for i in range(len(documents))]
 
@@ -229,7 +254,7 @@ def build(
     with Workers(jobs, say=progress) as workers:
         report.jobs = workers.jobs
         with report.timed("read"):
-            documents = read_documents(source, report, workers)
+            documents = read_documents(source, report, workers, out / CACHE_DIR if cache else None)
         say(f"read {len(documents)} article(s)")
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)

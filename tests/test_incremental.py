@@ -233,3 +233,32 @@ def test_second_run_of_the_cli_extracts_nothing(tmp_path, capsys):
     assert "extracted 0 article(s), reused 3 from the cache" in capsys.readouterr().err
     assert main(["build", str(source), "--out", str(out), "--no-store", "--no-html", "--no-cache"]) == 0
     assert "from the cache" not in capsys.readouterr().err
+
+
+def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    first = (_build(source, out), (out / "graph.ttl").read_bytes())
+    read: list[str] = []
+    real = kg.pipeline.read_article
+
+    def counting(path):
+        read.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(kg.pipeline, "read_article", counting)
+    _build(source, out)
+    assert read == [] and (out / "graph.ttl").read_bytes() == first[1]
+    (source / "en_one.txt").write_text(CHANGED, encoding="utf-8")
+    (source / "en_four.txt").write_text(NEW, encoding="utf-8")
+    (source / "ru_two.txt").unlink()
+    report = _build(source, out)
+    assert sorted(read) == ["en_four.txt", "en_one.txt"]
+    clean = tmp_path / "clean"
+    _build(source, clean, cache=False)
+    assert (out / "graph.ttl").read_bytes() == (clean / "graph.ttl").read_bytes()
+    assert report.articles == 3
+    with ExtractionCache(out / CACHE_DIR) as cache:
+        assert {k for (k,) in cache._db.execute("SELECT key FROM document")} == {
+            kg.cache.file_key(path) for path in sorted(source.glob("*.txt"))
+        }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rdflib.namespace import XSD
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class PartialDate:
     """A calendar date known to year, month or day precision.
 
@@ -75,7 +75,7 @@ class PartialDate:
         return cls(*parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """One article, decoded, with what ingestion learned about it.
 
@@ -109,7 +109,7 @@ class Document:
         return self.text[self.body_start:]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     index: int
     start: int
@@ -118,7 +118,7 @@ class Sentence:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonName:
     """A person's name in nominative base form, split into given names and surname."""
 
@@ -127,7 +127,7 @@ class PersonName:
     surname: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Role:
     """A post as the text states it: a role-scheme key, the words used, and whose post it is."""
 
@@ -136,7 +136,7 @@ class Role:
     affiliation: str | None  # "state:KZ" or "org:osce"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """A span of the document that names an actor, a place or a role.
 
@@ -159,7 +159,7 @@ class Mention:
     role_span: tuple[int, int] = (0, 0)  # token range of the name with its titles (persons)
 
 
-@dataclass
+@dataclass(slots=True)
 class PersonEntity:
     """A person as one article knows them, after in-article coreference."""
 
@@ -175,7 +175,7 @@ class PersonEntity:
         return {role.affiliation for role in self.roles if role.affiliation}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
     """A meeting participant: ``("person", local_id)``, ``("state", "KZ")`` or ``("org", key)``."""
 
@@ -183,7 +183,7 @@ class Participant:
     key: str
 
 
-@dataclass
+@dataclass(slots=True)
 class MeetingRecord:
     participants: list[Participant]
     evidence: list[tuple[int, int]]
@@ -196,7 +196,7 @@ class MeetingRecord:
     segment: tuple[int, int] = (0, 0)  # sentence index range [start, end) whose text describes it
 
 
-@dataclass
+@dataclass(slots=True)
 class ArticleExtraction:
     """Everything extracted from one document."""
 

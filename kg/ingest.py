@@ -10,6 +10,7 @@ import datetime as _dt
 import hashlib
 import re
 import stat
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,7 @@ from kg.dates import DateMention, find_dates, years_in
 from kg.errors import ArticleError
 from kg.lang import profile, supported_languages
 from kg.langid import detect_language
+from kg.lexicon import Lexicon
 from kg.model import Document, PartialDate
 from kg.text import fold
 
@@ -242,21 +244,52 @@ def _dates(
     return published, dateline
 
 
-def _years_not_planned(lang: str, text: str) -> list[int]:
-    """Years the text mentions, leaving out sentences about plans ("the next session will be held in 2025")
-    unless only those give one."""
+def _dateline_year(lang: str, text: str) -> int | None:
+    """The year of a dateline that gives none ("Kuala Lumpur, Dec 11 (Reuters) -"), as far as the text bounds it.
+
+    A clause about what has happened (history, "relations date back to 1960", or a fact, "trade reached
+    $25bn in 2022") was written after its year: a lower bound. A clause about a plan or a coming event
+    ("the next session will be held in 2026", "предстоящий ... в 2026 году") was written by its year: an
+    upper bound. The year is where the bounds meet; a text that names only coming events gives the earliest
+    of them (an event announced as coming is reported in its own year more than in any other); a text that
+    names only past years, or bounds that leave a range, give none.
+    """
     from kg.lang import language
     from kg.text import split_sentences, tokenize
 
     planned = language(lang).meetings.get("planned")
-    years: list[int] = []
-    every: list[int] = []
+    future = _future_cues(lang)
+    past: list[int] = []
+    coming: list[int] = []
     for sentence in split_sentences(text):
-        found = years_in(sentence.text)
-        every.extend(found)
-        if found and not (planned and planned.find(tokenize(text, sentence.start, sentence.end), text)):
-            years.extend(found)
-    return years or every
+        if not years_in(sentence.text):
+            continue
+        for clause in re.finditer(r"[^,،;؛]+", sentence.text):
+            years = years_in(clause.group())
+            if not years:
+                continue
+            start, end = sentence.start + clause.start(), sentence.start + clause.end()
+            tokens = tokenize(text, start, end)
+            ahead = any(lexicon is not None and lexicon.find(tokens, text) for lexicon in (planned, future))
+            (coming if ahead else past).extend(years)
+    if not coming:
+        return None
+    upper = min(coming)
+    if upper > _dt.date.today().year or (past and max(past) != upper):
+        return None
+    return upper
+
+
+@cache
+def _dateline_links(lang: str) -> re.Pattern[str] | None:
+    words = "|".join(map(re.escape, profile(lang).get("dateline_links") or []))
+    return re.compile(r"\s*[^\W\d_][\w\s\-]{1,30}?\s+(?:" + words + r")\s+") if words else None
+
+
+@cache
+def _future_cues(lang: str) -> Lexicon | None:
+    cues = profile(lang).get("future_cues") or []
+    return Lexicon.build(lang, {"future": cues}) if cues else None
 
 
 def _full(mentions: list[DateMention]) -> list[PartialDate]:
@@ -301,29 +334,31 @@ def _dateline(
     lang: str, text: str, body_start: int, published: PartialDate | None = None
 ) -> PartialDate | None:
     """A news dateline at the start of a paragraph: "Астана. 12 марта. AGENCY – ...",
-    "АНТАЛЬЯ (Турция), 1 марта 2024. /ТАСС/.".
+    "АНТАЛЬЯ (Турция), 1 марта 2024. /ТАСС/.", and, with a year only, a place and a date joined by one of the
+    profile's ``dateline_links`` ("مسقط في 12 فبراير 2024 /العُمانية/").
 
     A dateline without a year takes the publication date's year (the latest such day not after it), else
-    the latest year the article mentions outside sentences about plans (not after today).
+    the year the text's past and coming events bound it to (:func:`_dateline_year`), else none.
     """
+    links = _dateline_links(lang)
     for paragraph in re.finditer(r"[^\n]+", text[body_start : body_start + 3000]):
         line = paragraph.group()
         head = re.match(r"\s*([^\W\d_][\w\s\-]{1,30}?(?:\s*\([^()\n]{1,30}\))?)[.,]\s+", line)
+        linked = head is None and links is not None
+        if linked:
+            head = links.match(line)
         if not head:
             continue
         mentions = find_dates(lang, line, head.end(), min(len(line), head.end() + 40))
         if not mentions or mentions[0].start != head.end() or mentions[0].month is None:
             continue
         first = mentions[0]
-        if first.day is None:
-            continue
+        if first.day is None or (linked and first.year is None):
+            continue  # "أبوظبي في 5 فبراير": a place and a date joined by a word count only with a year
         if first.year:
             return first.resolve(None)
         if published is not None and published.day is not None:
             return first.resolve(published)
-        this_year = _dt.date.today().year
-        years = [y for y in _years_not_planned(lang, text[body_start:]) if y <= this_year]
-        if years:
-            return first.resolve(PartialDate(max(years), 12, 31))
-        return None
+        year = _dateline_year(lang, text[body_start:])
+        return first.resolve(PartialDate(year, 12, 31)) if year else None
     return None

@@ -41,10 +41,40 @@ def test_titles_are_found():
     assert titles["004_e35de1aa424282bb"].startswith("كازاخستان والأمم المتحدة")
 
 
-def test_dateline_without_year_takes_the_year_from_the_text():
+def test_dateline_without_year_takes_the_year_of_coming_events():
+    """Coming events bound the year from above; with nothing past to contradict, the earliest is the year."""
     doc = parse_document("x", "x.txt", "Заголовок статьи о встрече\nАлматы, 5 мая. Министр встретился с послом. "
-                         "Визит завершится в 2025 году, как и было объявлено ранее в 2024 году.")
+                         "Стороны обсудили предстоящий в 2025 году форум и саммит, запланированный на 2027 год.")
     assert doc.published == PartialDate(2025, 5, 5)
+
+
+@pytest.mark.parametrize("text", [
+    # history and facts are lower bounds only
+    "KUALA LUMPUR, Dec 11 (Reuters) - The two leaders met on Monday. Relations were established in 1957. "
+    "Trade reached $25 billion in 2022.",
+    # a future year after a past one leaves a range
+    "KUALA LUMPUR, Dec 11 (Reuters) - The leaders met on Monday to discuss preparations for chairing the bloc "
+    "in 2025, a role it last held in 2015. Trade reached $25 billion in 2022.",
+    # "city في date" without a year is no dateline; the history year is not its year
+    "القاهرة في 3 مارس /أ ش أ/ استقبل وزير الخارجية اليوم نظيره النيجيري.\nيذكر أن العلاقات تعود إلى عام 1960.",
+    "أبوظبي في 5 فبراير / وام / التقى الوزير اليوم السفير، وتم استعراض التحضيرات لمؤتمر الأطراف في عام 2025.",
+])
+def test_dateline_year_is_not_invented(text):
+    doc = parse_document("x", "x.txt", "Headline of a wire story about talks\n" + text)
+    assert doc.published is None and doc.dateline is None
+
+
+def test_dateline_with_a_linking_word_and_a_year():
+    doc = parse_document("x", "x.txt", "عنوان الخبر عن اللقاء\nمسقط في 12 فبراير 2024 /العُمانية/ استقبل الوزير اليوم "
+                         "نظيره الإيراني. وتعود العلاقات إلى عام 1974.")
+    assert doc.dateline == PartialDate(2024, 2, 12)
+
+
+def test_hijri_and_gregorian_date_line_gives_the_gregorian_date():
+    doc = parse_document("x", "x.txt", "وزير الخارجية يستقبل نظيرته\n\n"
+                         "جدة 15 شعبان 1445 هـ الموافق 25 فبراير 2024 م واس\n\n"
+                         "استقبل وزير الخارجية اليوم وزيرة خارجية أستراليا.")
+    assert doc.published == PartialDate(2024, 2, 25)
 
 
 def test_front_matter_date_wins_and_unknown_language_is_said():

@@ -308,13 +308,14 @@ class _PersonFinder:
             if self.lang == "ru" and not is_name_like_ru(tok.surface):
                 return self._before_name(i)  # "Хаканом Фиданом": a word that is also a common noun
             return True
-        if self.is_stopword(i) and not (first and fold(tok.surface) in self.names_after_title
-                                        and i - 1 in self.title_at):
-            return False
+        after_head = i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads
+        second_part = after_head and not first
+        if self.is_stopword(i) and not second_part and not (first and fold(tok.surface) in self.names_after_title
+                                                            and i - 1 in self.title_at):
+            return False  # after a head the word is the name's second part ("عبد الله": "الله" is not "له")
         folded = fold(tok.surface)
         if any(pattern.search(k) for pattern in self.non_name_patterns for k in token_keys(self.lang, tok.surface)):
             return False
-        after_head = i > 0 and fold(self.tokens[i - 1].surface) in self.compound_heads
         if folded.startswith("ال") and not after_head:
             return False
         if first and folded.startswith(("لل", "وال", "بال", "فال", "كال")):
@@ -334,12 +335,14 @@ class _PersonFinder:
                 i += 1  # "أيمن الصفدي": a surname with the article closes the name
                 break
             if self.name_token(i, first=i == start) or (i > start and self._continues_name(i)):
-                count += 0 if fold(self.tokens[i].surface) in self.compound_heads else 1
+                # heads ("بن", "عبد") and particles ("فان دير") are not counted against the name's length
+                count += 0 if fold(self.tokens[i].surface) in self.compound_heads or (
+                    i > start and self.is_particle(i)) else 1
                 i += 1
                 continue
-            if self.capitalised and i > start and self.is_particle(i) and i + 1 < len(self.tokens) \
+            if i > start and self.is_particle(i) and i + 1 < len(self.tokens) \
                     and self.name_token(i + 1, first=False):
-                i += 1
+                i += 1  # "Mark van Rutte", "أورسولا فون دير لاين": a particle inside a name is not counted
                 continue
             break
         if i == start:
@@ -413,7 +416,7 @@ class _PersonFinder:
 
     def affiliation_between(self, a: int, b: int) -> str | None:
         for m in self.p.entities:
-            if a <= m.start < b and not m.label.startswith("city:"):
+            if a <= m.start < b and not m.label.startswith(("city:", "region:")):
                 if m.start - 1 in self.p.locatives and m.label.startswith("state:"):
                     continue
                 return m.label.replace("state-adj:", "state:")
@@ -425,7 +428,7 @@ class _PersonFinder:
         m = self.entity_at.get(i - 1)
         if m and (m.start - 1 in self.p.org_links or m.start - 1 in self.p.locatives):
             return None
-        if m and not m.label.startswith("city:") and not _HARD_STOP.search(self.gap(i)):
+        if m and not m.label.startswith(("city:", "region:")) and not _HARD_STOP.search(self.gap(i)):
             return m.label.replace("state-adj:", "state:")
         return None
 
@@ -550,6 +553,8 @@ class _PersonFinder:
             while start - 1 >= 0 and not self.gap(start).strip() and self.name_token(start - 1, False) \
                     and end - start < self.max_tokens:
                 start -= 1
+            while start - 1 >= 0 and start - 1 not in self.taken and self.is_initial(start - 1):
+                start -= 1  # "Затем М.Ю.Галузин был принят": the initials belong to the subject
             run = self.name_run(start)
             if run and run[1] == end and (run[1] - run[0] >= 2 or self._known(run, known)):
                 out.append(self.make(*run, (), None, "subject"))
@@ -602,6 +607,8 @@ class _PersonFinder:
         i = 0
         while i < len(self.tokens):
             run = self.name_run(i) if self.name_token(i, first=True) else None
+            if run and all(self.is_initial(k) for k in range(*run)):
+                run = None  # initials alone ("М. Ю." before a surname taken elsewhere) are no name
             if run and run[1] - run[0] >= 2 and self._has_name_tag(run):
                 out.append(self.make(*run, (), None, "morphology"))
                 i = run[1]

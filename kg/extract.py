@@ -216,9 +216,12 @@ def _meetings(
         attendance = _cues(doc, parse, "attendance")
         if any(c.start <= real[0].end + 2 for c in attendance) and records:
             continue  # "The reception was attended by X and Y": those present at the meeting just reported
+        # "استقبل X Y، بحضور Z", "received Y in the presence of Z": Z attends, a party to the meeting is not
+        attends = {i for c in attendance if c.start > real[0].end + 2
+                   for i in range(c.end, next((t.start for t in parse.triggers if t.start > c.end), cut))}
         people = []
         for m in parse.persons:
-            if m.context == "mentioned" or m.token_start >= cut:
+            if m.context == "mentioned" or m.token_start >= cut or m.token_start in attends:
                 continue
             pid = mention_entity[id(m)]
             if pid not in people:

@@ -257,13 +257,20 @@ def validate_in_parts(
     version = shapes_version()
     text_cache: dict[str, str] = {}
     unused: set[str] = set()
+    term_text: dict = {}
 
     def nt(term) -> str:
-        if isinstance(term, Literal):
-            return _literal(term, unused, text_cache)
-        if isinstance(term, BNode):
-            return f"_:{term}"
-        return _iri(str(term), unused, text_cache)
+        text = term_text.get(term)
+        if text is None:
+            if isinstance(term, Literal):
+                text = _literal(term, unused, text_cache)
+            elif isinstance(term, BNode):
+                text = f"_:{term}"
+            else:
+                text = _iri(str(term), unused, text_cache)
+            if len(term_text) < 1_000_000:
+                term_text[term] = text
+        return text
 
     fingerprints: set[str] = set()
     parts: list[list[tuple[URIRef, list[tuple]]]] = [[]]

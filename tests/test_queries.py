@@ -644,3 +644,39 @@ def test_seed_graph_query_command_on_the_exports(capsys, seed_exports):
     header = out.splitlines()[0]
     assert code == 0 and header.split(",") == MEETINGS_COLUMNS
     assert len(out.splitlines()) > 1
+
+
+def test_meetings_of_actor_resolves_names_once_and_keeps_its_answers():
+    """The actor is resolved to IRIs first (a sub-select), then joined: a name in another case or script,
+    an ISO code and an IRI still find the actor on both engines, and a meeting without topics has ?topics
+    unbound (not an empty string), as before the restructuring."""
+    extra = (
+        "<urn:x:m> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/diplograph/ontology#Meeting> .\n"
+        f"<urn:x:m> <https://w3id.org/diplograph/ontology#participant> <{person('Ian Borg')}> .\n"
+        "<urn:x:m> <http://www.w3.org/ns/prov#wasDerivedFrom> <urn:x:a> .\n"
+        '<urn:x:a> <http://purl.org/dc/terms/identifier> "x-article" .\n'
+    )
+    answers = {}
+    for backend in ("oxigraph", "rdflib"):
+        store = open_store(SAMPLE, backend=backend)
+        store.load(data=extra, format="nt")
+        store_rows = {}
+        for actor in ("ian BORG", "IAN BORG", f"<{person('Ian Borg')}>", "mt", "Malta"):
+            result = run_named(store, resolve_query_name("meetings-of-actor"), {"actor": parse_param_value(actor)})
+            store_rows[actor] = normalised(row[1:] for row in result)
+        answers[backend] = store_rows
+    assert answers["oxigraph"] == answers["rdflib"]
+    rows = answers["oxigraph"]
+    assert rows["ian BORG"] == rows["IAN BORG"] == rows[f"<{person('Ian Borg')}>"]
+    assert len(rows["ian BORG"]) == 4 and rows["mt"] == rows["Malta"]
+    plain = run(
+        {"oxigraph": _with(SAMPLE, extra)}, "meetings-of-actor", actor="Ian Borg"
+    )
+    topicless = [r for r in plain if r["meeting"] == "urn:x:m"]
+    assert len(topicless) == 1 and topicless[0]["topics"] is None and topicless[0]["article"] == "x-article"
+
+
+def _with(path, extra_nt):
+    store = open_store(path)
+    store.load(data=extra_nt, format="nt")
+    return store

@@ -195,11 +195,21 @@ def _month_dates(lang: str, text: str, tokens: list[Token]) -> list[DateMention]
             elif _YEAR.match(nxt):
                 year = int(nxt)
                 last += 1
+        if year is not None and last < len(tokens) and fold(tokens[last].surface) in _year_words(lang) \
+                and re.fullmatch(r"\s{1,2}", text[tokens[last - 1].end : tokens[last].start]):
+            last += 1  # "22 ноября 2024 г.", "10 април 2025 година": the year's word belongs to the date
         out.append(
             DateMention(tokens[first].start, tokens[last - 1].end, text[tokens[first].start : tokens[last - 1].end],
                         year, month, day)
         )
     return _merge_month_pairs(out, text)
+
+
+@cache
+def _year_words(lang: str) -> frozenset[str]:
+    from kg.lang import profile
+
+    return frozenset(fold(w) for w in profile(lang).get("year_words", []))
 
 
 def _adjacent(text: str, left: Token, right: Token) -> bool:

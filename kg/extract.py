@@ -7,6 +7,7 @@ role in the sentence -> meetings (participants, mode, date, place) -> topics.
 
 from __future__ import annotations
 
+import os
 import re
 
 from kg.dates import find_dates
@@ -78,6 +79,9 @@ def arabic_skeleton(word: str) -> str:
 def _compatible_given(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     if not a or not b:
         return True
+    short, long = sorted((tuple(fold(w) for w in a), tuple(fold(w) for w in b)), key=len)
+    if len(short) < len(long) and long[-len(short):] == short:
+        return True  # "Ел Хатиб" is "Хасан Ел Хатиб", "Абдель Аты" is "Бадр Абдель Аты"
     fa, fb = fold(a[0]).rstrip("."), fold(b[0]).rstrip(".")
     if min(len(fa), len(fb)) == 1:  # an initial: "С.В. Лавров" is "Сергей Лавров"
         return fa[:1] == fb[:1]
@@ -104,6 +108,8 @@ def _cluster_persons(lang: str, mentions: list[Mention]) -> tuple[dict[str, Pers
                     break
             if target:
                 break
+        if target is None and name.given:
+            target = _inflected_variant(entities, name)
         if target is None:
             target = f"p{len(entities) + 1}"
             entities[target] = PersonEntity(target, name, lang)
@@ -121,14 +127,42 @@ def _cluster_persons(lang: str, mentions: list[Mention]) -> tuple[dict[str, Pers
     return entities, mention_entity
 
 
+def _inflected_variant(entities: dict[str, PersonEntity], name: PersonName) -> str | None:
+    """The person already found whose name differs from ``name`` only in the ending of the surname, with
+    the same given names: one foreign name in two cases where the dictionary could restore only one
+    ("Данг Минь Кхоем" -> "Кхой", "Данг Минь Кхоя" kept as written)."""
+    given = tuple(fold(w) for w in name.given)
+    surname = fold(name.surname)
+    for local_id, entity in entities.items():
+        other = entity.name
+        if tuple(fold(w) for w in other.given) != given:
+            continue
+        theirs = fold(other.surname)
+        common = len(os.path.commonprefix([surname, theirs]))
+        if theirs != surname and min(len(surname), len(theirs)) >= 4 and common >= 3 \
+                and common >= max(len(surname), len(theirs)) - 2:
+            return local_id
+    return None
+
+
 #: Titles that name a kind of post rather than one post: "the Russian minister" may be the foreign minister.
 _GENERIC_ROLES = {"head", "minister"}
+
+
+#: A bare title that names a kind of post the holder's post belongs to ("the Russian diplomat" is the deputy
+#: foreign minister introduced before, "замминистра" the deputy foreign minister).
+_BROADER_ROLES = {
+    "diplomat": {"foreign-minister", "deputy-foreign-minister", "ambassador", "permanent-representative",
+                 "charge-d-affaires", "consul", "consul-general", "special-envoy", "special-representative",
+                 "state-secretary"},
+    "deputy-minister": {"deputy-foreign-minister"},
+}
 
 
 def _role_fits(bare: str, held: str | None) -> bool:
     if held is None:
         return False
-    if bare == held:
+    if bare == held or held in _BROADER_ROLES.get(bare, ()):
         return True
     return bare in _GENERIC_ROLES and not held.startswith("deputy-") and (bare == "head" or held.endswith(bare))
 
@@ -216,6 +250,8 @@ def _meetings(
         attendance = _cues(doc, parse, "attendance")
         if any(c.start <= real[0].end + 2 for c in attendance) and records:
             continue  # "The reception was attended by X and Y": those present at the meeting just reported
+        if any(c.start < cut for c in _cues(doc, parse, "recalled")):
+            continue  # "В последний раз они встречались в декабре": an earlier meeting recalled, not reported
         # "استقبل X Y، بحضور Z", "received Y in the presence of Z": Z attends, a party to the meeting is not
         attends = {i for c in attendance if c.start > real[0].end + 2
                    for i in range(c.end, next((t.start for t in parse.triggers if t.start > c.end), cut))}
@@ -228,6 +264,8 @@ def _meetings(
                 people.append(pid)
         institutions = [a for a in parse.agents if a.kind in ("state", "org") and a.context in ("free", "delegation")
                         and a.token_start < cut]
+        if not people and records and _cues(doc, parse, "continuations"):
+            continue  # "Во разговорот беше истакнато ... Словенија ... ЕУ": more about the meeting just told
         mode = _mode([t for t in real if not _setting(t, parse)] or real)
         if len(people) == 1 and not planned:
             _add_protagonist(people, records, _cues(doc, parse, "anaphors"), parse, cut)
@@ -236,7 +274,7 @@ def _meetings(
             groups = [[groups[0][0], other] for other in groups[0][1:]]  # credentials presented one by one
         if not groups:
             if len(people) == 1 and not planned:
-                _attach_representative(records, people[0], persons, parse)
+                _attach_representative(records, people[0], persons, parse, index)
             continue
         for group in groups:
             records.append(MeetingRecord(
@@ -302,18 +340,20 @@ def _participant_groups(
 
 
 def _attach_representative(
-    records: list[MeetingRecord], pid: str, persons: dict[str, PersonEntity], parse: SentenceParse
+    records: list[MeetingRecord], pid: str, persons: dict[str, PersonEntity], parse: SentenceParse, index: int
 ) -> None:
     """A lone person in a meeting sentence ("the minister briefed the meeting") who represents a
     state that took part in the previous meeting without a named person."""
-    if not records:
-        return
-    last = records[-1]
-    for k, part in enumerate(last.participants):
-        if part.kind == "state" and f"state:{part.key}" in persons[pid].affiliations:
-            last.participants[k] = Participant("person", pid)
-            last.evidence.append((parse.sentence.start, parse.sentence.end))
+    for last in reversed(records):  # credentials in turn: the k-th ambassador answers the k-th state
+        if Participant("person", pid) in last.participants:
             return
+        for k, part in enumerate(last.participants):
+            if part.kind == "state" and f"state:{part.key}" in persons[pid].affiliations:
+                last.participants[k] = Participant("person", pid)
+                last.evidence.append((parse.sentence.start, parse.sentence.end))
+                if last is not records[-1]:
+                    last.segment = (index, index + 1)  # one of several met in turn: told here
+                return
 
 
 def _replace_states_by_representatives(
@@ -324,7 +364,10 @@ def _replace_states_by_representatives(
     for record in records:
         first = record.segment[0]
         later = [s for s in starts if s > first]
-        stop = min([first + 1 + LOOKAHEAD_SENTENCES, *later])
+        # one sentence listing n states met one by one ("credentials from the ambassadors of A, B, C and D"):
+        # each state's representative is told in turn, so look ahead a few sentences per state
+        siblings = sum(1 for r in records if r.segment[0] == first)
+        stop = min([first + 1 + LOOKAHEAD_SENTENCES * siblings, *later])
         for k, part in enumerate(record.participants):
             if part.kind != "state":
                 continue
@@ -332,6 +375,8 @@ def _replace_states_by_representatives(
                 found = _representative(parses[index], part.key, persons, record)
                 if found:
                     record.participants[k] = Participant("person", found)
+                    if index > first and siblings > 1:
+                        record.segment = (index, index + 1)  # told where its representative is named
                     span = (parses[index].sentence.start, parses[index].sentence.end)
                     if span not in record.evidence:
                         record.evidence.append(span)
@@ -355,14 +400,14 @@ def _merge_represented(records: list[MeetingRecord], persons: dict[str, PersonEn
     article ("Kazakhstan presented its proposals at the OSCE meeting ... the foreign minister briefed it")."""
     for record in records:
         for k, part in enumerate(record.participants):
-            if part.kind != "state":
-                continue
+            if part.kind != "state" and (part.kind != "org" or record.mode == "session"):
+                continue  # an organisation's session is an event of its own, not a talk with its official
             rest = set(record.participants) - {part}
             for other in records:
                 if other is record:
                     continue
                 people = [p for p in other.participants if p.kind == "person"
-                          and f"state:{part.key}" in persons[p.key].affiliations]
+                          and f"{part.kind}:{part.key}" in persons[p.key].affiliations]
                 if people and set(other.participants) - {people[0]} == rest:
                     record.participants[k] = people[0]
                     if other.segment[0] > record.segment[0]:
@@ -468,6 +513,11 @@ def _topics(
     org_officials = any(
         aff.startswith("org:") for p in record.participants if p.kind == "person" for aff in persons[p.key].affiliations
     )
+    # between persons, an organisation named in what they discussed (after the meeting's own sentence) is a
+    # topic: "разговараа за ... НАТО", "взаимодействие в рамках ЕАЭС"
+    persons_only = all(p.kind == "person" for p in record.participants)
+    # ... but not the organisation named where the meeting is told (its host: "visited OPANAL and met ...")
+    hosts = {a.key for a in parses[record.segment[0]].agents if a.kind == "org"}
     topics: set[str] = set()
     for parse in parses[record.segment[0] : record.segment[1]]:
         masked = {i for m in parse.entities for i in range(m.start, m.end)}
@@ -476,10 +526,12 @@ def _topics(
             masked |= set(range(person.token_start, person.token_end))
         visible = [t for i, t in enumerate(parse.tokens) if i not in masked]
         topics |= cue_topics(lang, visible)
-        if org_officials:
+        later = persons_only and parse.sentence.index > record.segment[0] and not parse.planned
+        if org_officials or later:
             for agent in parse.agents:
-                if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants:
-                    topics.add("multilateral")  # an organisation's official talks about organisations
+                if agent.kind == "org" and agent.context == "free" and f"org:{agent.key}" not in participants \
+                        and (org_officials or agent.key not in hosts):
+                    topics.add("multilateral")  # talks about organisations
         if _bilateral_compound(lang, parse):
             topics.add("bilateral-relations")
     return topics

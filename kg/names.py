@@ -74,6 +74,11 @@ def _inflect_token(word: str, case: str | None) -> str:
     if "-" in word:
         parts = word.split("-")
         if parts[0].casefold() in {"аль", "эль", "ибн", "бен", "бин", "ван", "фон", "де"}:
+            if case not in (None, "nomn") and len(parts) == 2 and parts[1][:1].isupper():
+                base = _inflect_token(parts[1], case)
+                if len(base) < len(parts[1]) and parts[1].casefold().startswith(base.casefold()):
+                    # only a case ending taken off: "с послом Диябом аль-Лухом" -> "аль-Лух" ("аль-Хашими" stays)
+                    return f"{parts[0]}-{base}"
             return word
         return "-".join(_inflect_token(p, case) if p[:1].isupper() else p for p in parts)
     if case is None and _own_nominative(word):

@@ -439,6 +439,8 @@ class _PersonFinder:
         j = end
         titles = []
         while j < len(self.tokens) and j - end < 4:
+            if j in self.p.with_words and j not in self.title_at:
+                return (), end  # ", со кого претседателката разговараше": a clause with its own subject
             if j in self.title_at:
                 title = self.title_at[j]
                 nxt, chain = self.chain_end(title)

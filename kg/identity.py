@@ -46,7 +46,8 @@ _ARABIC = {
 }
 # Latin letter groups that transcriptions of one name render differently.
 _CLASSES = [
-    ("shch", "S"), ("dzh", ""), ("zh", ""), ("kh", ""), ("sh", "S"), ("ch", "C"), ("ts", "S"), ("dz", "S"),
+    ("shch", "S"), ("dzh", ""), ("zh", ""), ("kh", ""), ("tsh", "C"), ("tch", "C"), ("sh", "S"), ("ch", "C"),
+    ("ts", "S"), ("dz", "S"),
     ("gj", ""), ("kj", "C"), ("ph", "F"), ("th", "T"), ("ck", "K"), ("x", "KS"),
     ("b", "B"), ("p", "B"), ("v", "F"), ("f", "F"), ("w", "F"), ("d", "T"), ("t", "T"), ("z", "S"),
     ("s", "S"), ("g", "K"), ("k", "K"), ("q", "K"), ("c", "K"), ("j", ""), ("y", ""), ("h", ""),
@@ -72,10 +73,28 @@ def latin(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+#: "Father of" and "son of", which begin many Arabic family names and which transcriptions spell apart, run
+#: into the article ("Aboul Gheit", "أبو الغيط", "Абуль Гейт") or leave out of the surname ("bin Abdullah" /
+#: "Abdullah"): a skeleton leaves them out before another word.
+_ABU = frozenset({"abu", "abou", "aboul", "abul", "abo", "ابو", "أبو", "абу", "абуль", "абул",
+                  "bin", "ibn", "بن", "ابن", "бин", "ибн", "бен"})
+
+
 @lru_cache(maxsize=200_000)
 def skeleton(name: str) -> str:
-    """The consonant skeleton of a name token in any script."""
+    """The consonant skeleton of a name token in any script.
+
+    >>> skeleton("Aboul Gheit") == skeleton("أبو الغيط") == skeleton("Абуль Гейт")
+    True
+    >>> skeleton("Kenichiro") == skeleton("كينيتشيرو") == skeleton("Кэнитиро")
+    False
+    >>> skeleton("Kenichiro") == skeleton("كينيتشيرو")
+    True
+    >>> skeleton("بن عبدالله") == skeleton("Abdullah")
+    True
+    """
     words = fold(name).split()
+    words = [w for i, w in enumerate(words) if not (w in _ABU and i + 1 < len(words))]
     words = [w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words]
     words = [re.sub(r"^(al|el|аль|эль|ал|ел)-", "", w) for w in words]
     text = re.sub(r"[^a-z]", "", latin(" ".join(words)))
@@ -126,10 +145,11 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     clusters: list[list[tuple[str, str, PersonEntity]]] = []
     signatures: list[dict[_Signature, PersonEntity]] = []  # per cluster: one member per distinct signature
     articles: list[set[str]] = []
-    by_surname: dict[str, list[int]] = {}  # only persons with one surname skeleton can be one person
+    by_surname: dict[str, list[int]] = {}  # only persons with one (loose) surname skeleton can be one person
 
     def fits(person: PersonEntity, k: int) -> bool:
-        return all(_compatible(person, other) for other in signatures[k].values())
+        mine = _signature(person)
+        return all(_signatures_compatible(mine, other) for other in signatures[k])
 
     def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
         clusters[k].append(item)
@@ -147,7 +167,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     full = [p for p in people if p[2].name.given]
     bare = [p for p in people if not p[2].name.given]
     for item in full:
-        key = _surname_skeleton(item[2])
+        key = _loose(_surname_skeleton(item[2]))
         target = next((k for k in by_surname.get(key, []) if fits(item[2], k)), None)
         if target is None:
             open_cluster(key, item)
@@ -155,7 +175,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
             join(target, item)
     possibly: dict[int, set[int]] = {}
     for item in bare:
-        key = _surname_skeleton(item[2])
+        key = _loose(_surname_skeleton(item[2]))
         candidates = [k for k in by_surname.get(key, []) if fits(item[2], k)]
         same_article = [k for k in candidates if item[0] in articles[k]]
         chosen = same_article if len(same_article) == 1 else candidates
@@ -176,7 +196,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     return mapping, links
 
 
-_Signature = tuple[str, str | None, bool, str, frozenset[str]]
+_Signature = tuple[str, str | None, bool, str, frozenset[str], bool]
 
 
 def _signature(person: PersonEntity) -> _Signature:
@@ -184,7 +204,7 @@ def _signature(person: PersonEntity) -> _Signature:
     given = person.name.given[0] if person.name.given else None
     initial_letter = latin(given)[:1] if given is not None else ""
     return (_surname_skeleton(person), _given_skeleton(person), given is not None and _is_initial(given),
-            initial_letter, frozenset(_states(person)))
+            initial_letter, frozenset(_states(person)), _is_arabic(person.name.surname))
 
 
 MIN_SKELETON = 3
@@ -194,22 +214,38 @@ def _is_initial(word: str) -> bool:
     return len(word.rstrip(".")) == 1
 
 
+def _is_arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+def _loose(surname_skeleton: str) -> str:
+    """A skeleton without its v/f/w consonants: Arabic writes w, and often v, with و, a letter that is also
+    the vowels o and u, so an Arabic transcription may keep or lose them ("كاميكاوا" ~ "Kamikawa")."""
+    return surname_skeleton.replace("F", "")
+
+
 def _compatible(a: PersonEntity, b: PersonEntity) -> bool:
-    surname = _surname_skeleton(a)
-    if surname != _surname_skeleton(b) or not surname:
+    return _signatures_compatible(_signature(a), _signature(b))
+
+
+def _signatures_compatible(a: _Signature, b: _Signature) -> bool:
+    surname_a, given_a, initial_a, letter_a, states_a, arabic_a = a
+    surname_b, given_b, initial_b, letter_b, states_b, arabic_b = b
+    if not surname_a or not surname_b:
         return False
-    ga, gb = _given_skeleton(a), _given_skeleton(b)
-    if len(surname) < MIN_SKELETON and (ga is None or gb is None):
-        return False  # a short skeleton ("NS", "TL") alone says too little
-    if ga is not None and gb is not None:
-        initial = _is_initial(a.name.given[0]) or _is_initial(b.name.given[0])
-        if initial:
-            if latin(a.name.given[0])[:1] != latin(b.name.given[0])[:1]:
-                return False
-        elif ga != gb:
+    if surname_a != surname_b:
+        loose = _loose(surname_a)
+        if arabic_a == arabic_b or loose != _loose(surname_b) or len(loose) < MIN_SKELETON:
             return False
-    sa, sb = _states(a), _states(b)
-    return not (sa and sb and not sa & sb)
+    if len(surname_a) < MIN_SKELETON and (given_a is None or given_b is None):
+        return False  # a short skeleton ("NS", "TL") alone says too little
+    if given_a is not None and given_b is not None:
+        if initial_a or initial_b:
+            if letter_a != letter_b:
+                return False
+        elif given_a != given_b:
+            return False
+    return not (states_a and states_b and not states_a & states_b)
 
 
 def _cluster_key(cluster: list[tuple[str, str, PersonEntity]]) -> str:

@@ -147,20 +147,31 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     articles: list[set[str]] = []
     by_surname: dict[str, list[int]] = {}  # only persons with one (loose) surname skeleton can be one person
 
-    def fits(person: PersonEntity, k: int) -> bool:
+    chains: list[set[tuple[str, ...]]] = []  # per cluster: the name chains of its members (see _chain)
+    by_chain: dict[tuple[str, ...], list[int]] = {}  # clusters by the first two links of a long chain
+
+    def fits(person: PersonEntity, k: int, by_chain_only: bool = False) -> bool:
         mine = _signature(person)
-        return all(_signatures_compatible(mine, other) for other in signatures[k])
+        return all(_signatures_compatible(mine, other, by_chain_only) for other in signatures[k])
 
     def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
         clusters[k].append(item)
         signatures[k].setdefault(_signature(item[2]), item[2])
         articles[k].add(item[0])
+        chain = _chain(item[2])
+        if len(chain) >= MIN_CHAIN and chain not in chains[k]:
+            chains[k].add(chain)
+            by_chain.setdefault(chain[:2], []).append(k)
+
+    def same_chain(chain: tuple[str, ...], k: int) -> bool:
+        return any(other[:len(chain)] == chain or chain[:len(other)] == other for other in chains[k])
 
     def open_cluster(key: str, item: tuple[str, str, PersonEntity]) -> int:
         by_surname.setdefault(key, []).append(len(clusters))
         clusters.append([])
         signatures.append({})
         articles.append(set())
+        chains.append(set())
         join(len(clusters) - 1, item)
         return len(clusters) - 1
 
@@ -169,6 +180,12 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     for item in full:
         key = _loose(_surname_skeleton(item[2]))
         target = next((k for k in by_surname.get(key, []) if fits(item[2], k)), None)
+        chain = _chain(item[2])
+        if target is None and len(chain) >= MIN_CHAIN:
+            target = next((k for k in dict.fromkeys(by_chain.get(chain[:2], []))
+                           if same_chain(chain, k) and fits(item[2], k, by_chain_only=True)), None)
+            if target is not None and target not in by_surname.get(key, []):
+                by_surname.setdefault(key, []).append(target)  # its surname alone finds the person too
         if target is None:
             open_cluster(key, item)
         else:
@@ -228,16 +245,33 @@ def _compatible(a: PersonEntity, b: PersonEntity) -> bool:
     return _signatures_compatible(_signature(a), _signature(b))
 
 
-def _signatures_compatible(a: _Signature, b: _Signature) -> bool:
+#: Names of at least this many parts (particles aside) are compared as chains too (see :func:`_chain`).
+MIN_CHAIN = 3
+
+
+def _chain(person: PersonEntity) -> tuple[str, ...]:
+    """The skeletons of a name's parts without particles ("bin", "al-", "abu"): Arab names are chains of
+    given name, father's name, grandfather's or family name, which articles cut at different lengths
+    ("Salem Abdullah Al-Jaber" and "Salem Abdullah Al-Jaber Al-Sabah"). One chain that begins another of at
+    least :data:`MIN_CHAIN` parts names the same person."""
+    parts = [skeleton(word) for word in person.name.label.split() if fold(word) not in _ABU]
+    return tuple(part for part in parts if part)
+
+
+def _signatures_compatible(a: _Signature, b: _Signature, by_chain: bool = False) -> bool:
+    """Whether two persons can be one (``by_chain``: their name chains agree, so surnames are not compared)."""
     surname_a, given_a, initial_a, letter_a, states_a, arabic_a = a
     surname_b, given_b, initial_b, letter_b, states_b, arabic_b = b
+    if by_chain:
+        return given_a == given_b and not (states_a and states_b and not states_a & states_b)
     if not surname_a or not surname_b:
         return False
+    surname = surname_a
     if surname_a != surname_b:
-        loose = _loose(surname_a)
-        if arabic_a == arabic_b or loose != _loose(surname_b) or len(loose) < MIN_SKELETON:
+        surname = _loose(surname_a)
+        if arabic_a == arabic_b or not surname or surname != _loose(surname_b):
             return False
-    if len(surname_a) < MIN_SKELETON and (given_a is None or given_b is None):
+    if len(surname) < MIN_SKELETON and (given_a is None or given_b is None):
         return False  # a short skeleton ("NS", "TL") alone says too little
     if given_a is not None and given_b is not None:
         if initial_a or initial_b:

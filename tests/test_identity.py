@@ -108,12 +108,19 @@ TRANSCRIPTION_VARIANTS = [
     (("Ahmed Aboul Gheit", "en"), ("أحمد أبو الغيط", "ar")),  # "father of" spelt apart and run in
     (("Ahmed Aboul Gheit", "en"), ("Ахмед Абуль Гейт", "ru")),
     (("يوكو كاميكاوا", "ar"), ("Йоко Камикава", "ru")),
+    (("Shirley Ayorkor Botchwey", "en"), ("شيرلي أيوركور بوتشواي", "ar")),  # a short loose skeleton, same given
+    (("جاسم محمد البديوي", "ar"), ("Джасем аль-Будайви", "ru")),
 ]
 
 
 @pytest.mark.parametrize("a, b", TRANSCRIPTION_VARIANTS, ids=lambda p: p[0])
 def test_transcription_variants_are_one_person(a, b):
     assert same(a, b), (skeleton(a[0].split()[-1]), skeleton(b[0].split()[-1]))
+
+
+def test_short_loose_skeletons_need_the_same_given_name():
+    assert not same(("بوتشواي", "ar"), ("Botchwey", "en"))
+    assert not same(("شيرلي بوتشواي", "ar"), ("Hannah Botchwey", "en"))
 
 
 def test_loose_skeletons_do_not_join_names_in_one_script():
@@ -132,3 +139,25 @@ def test_son_of_inside_or_outside_the_surname_is_one_person():
     mapping, _ = link_persons([ArticleExtraction(d, [], [], {"p1": p}, []) for d, p in zip(docs, (arabic, english),
                                                                                           strict=True)])
     assert mapping[("a0", "p1")] == mapping[("a1", "p1")]
+
+
+CHAINS_SAME = [
+    (("Salem Abdullah Al-Jaber", "en"), ("Salem Abdullah Al-Jaber Al-Sabah", "en", "KW")),
+    (("سالم عبدالله الجابر", "ar"), ("Salem Abdullah Al-Jaber Al-Sabah", "en")),
+    (("Mohammed bin Abdulrahman bin Jassim", "en"), ("Mohammed bin Abdulrahman bin Jassim Al Thani", "en")),
+]
+CHAINS_DIFFERENT = [
+    (("Mohammed bin Abdulrahman Al Thani", "en"), ("Mohammed bin Abdulrahman Al Saud", "en")),
+    (("Salem Abdullah", "en"), ("Salem Abdullah Al-Sabah", "en")),  # two parts say too little
+    (("Salem Abdullah Al-Jaber", "en", "KW"), ("Salem Abdullah Al-Jaber Al-Sabah", "en", "QA")),
+]
+
+
+@pytest.mark.parametrize("a, b", CHAINS_SAME, ids=lambda p: p[0])
+def test_a_name_chain_that_begins_another_is_one_person(a, b):
+    assert same(a, b)
+
+
+@pytest.mark.parametrize("a, b", CHAINS_DIFFERENT, ids=lambda p: p[0])
+def test_chains_that_part_or_are_short_stay_apart(a, b):
+    assert not same(a, b)

@@ -269,8 +269,14 @@ def _meetings(
         mode = _mode([t for t in real if not _setting(t, parse)] or real)
         if len(people) == 1 and not planned:
             _add_protagonist(people, records, _cues(doc, parse, "anaphors"), parse, cut)
-        groups = _participant_groups(people, institutions, mode, persons)
-        if len(groups) == 1 and len(groups[0]) > 2 and _cues(doc, parse, "one_by_one"):
+        session = any(t.label == "session" for t in real if not _setting(t, parse))
+        # "the ambassadors of A and B": states standing for representatives named later (credentials in turn)
+        standins = _standins(parse, doc.text)
+        one_by_one = _cues(doc, parse, "one_by_one")
+        if one_by_one:  # credentials from the new ambassadors of A, B and C: each state stands for its envoy
+            standins |= {f"state:{a.key}" for a in institutions if a.kind == "state"}
+        groups = _participant_groups(people, institutions, session, persons, standins)
+        if len(groups) == 1 and len(groups[0]) > 2 and one_by_one:
             groups = [[groups[0][0], other] for other in groups[0][1:]]  # credentials presented one by one
         if not groups:
             if len(people) == 1 and not planned:
@@ -305,20 +311,70 @@ def _add_protagonist(
     named = {i for m in parse.persons for i in range(m.token_start, m.token_end)}
     if not records or not any(a.start < cut and a.start not in named for a in anaphors):
         return
-    host = next((p for p in records[-1].participants if p.kind == "person"), None)
+    host = _protagonist(records)
     if host is not None and host.key not in people:
         people.insert(0, host.key)
 
 
+_LIST_GAP = re.compile(r"[\s,،]*(?:و|and|и|и\s|,)?\s*")
+
+
+def _standins(parse: SentenceParse, text: str) -> set[str]:
+    """States and organisations a title without a name stands for ("the ambassadors of A, B and C", "Nigeria's
+    Foreign Minister"): each stands for its representative, who may be named later."""
+    out: set[str] = set()
+    agents = sorted((a for a in parse.agents if a.kind in ("state", "org")), key=lambda a: a.token_start)
+    for _start, end, role in parse.bare_titles:
+        if role.affiliation:
+            out.add(role.affiliation)
+        previous = None
+        for a in agents:
+            if previous is None:
+                if not end <= a.token_start <= end + 2:
+                    continue
+            elif not _LIST_GAP.fullmatch(text[previous.end : a.start]):
+                break
+            out.add(f"{a.kind}:{a.key}")
+            previous = a
+    return out
+
+
+def _protagonist(records: list[MeetingRecord]) -> Participant | None:
+    """The person the article follows: a party to most of the meetings told so far, the earliest on a tie
+    ("X received Y ... X received a call from Z ... His Highness also met W": X, not Y or Z)."""
+    count: dict[Participant, int] = {}
+    for record in records:
+        for p in record.participants:
+            if p.kind == "person":
+                count[p] = count.get(p, 0) + 1
+    if not count:
+        return None
+    last = [p for p in records[-1].participants if p.kind == "person"]
+    return max(count, key=lambda p: (count[p], p in last))
+
+
 def _participant_groups(
-    people: list[str], institutions: list[Mention], mode: str, persons: dict[str, PersonEntity]
+    people: list[str], institutions: list[Mention], session: bool, persons: dict[str, PersonEntity],
+    standins: set[str] = frozenset(),
 ) -> list[list[Participant]]:
+    """Who met whom in one meeting sentence. A state or organisation is a party of its own only where it
+    takes part without a named person: a delegation ("the delegations of A and B", "وفد من ..."), or an
+    organisation whose session was attended; a state or organisation only mentioned beside a person (a topic,
+    a list, a possessive, a press conference) is no party."""
     person_parts = [Participant("person", pid) for pid in people]
     affiliated = {a for pid in people for a in persons[pid].affiliations}
+    # organisations listed together with delegations ("heads of the delegations of A, B ... and the High
+    # Commissioner") were met like them
+    listed = any(a.context == "delegation" for a in institutions)
+    # with nobody named, a state taking part in a session takes part itself ("Egypt will take part in the summit")
+    alone = session and not people
     objects: list[Participant] = []
     for a in institutions:
         part = Participant(a.kind, a.key)
         if f"{a.kind}:{a.key}" in affiliated or part in objects:
+            continue
+        if a.context != "delegation" and f"{a.kind}:{a.key}" not in standins \
+                and not ((a.kind == "org" or alone) and (session or listed)):
             continue
         objects.append(part)
     if len(person_parts) >= 2:
@@ -326,11 +382,11 @@ def _participant_groups(
     if len(person_parts) == 1:
         if not objects:
             return []
-        if mode == "session":
+        if session:
             orgs = [o for o in objects if o.kind == "org"]
             return [person_parts + (orgs[:1] or objects[:1])]
         return [person_parts + [o] for o in objects]
-    if mode == "session":
+    if session:
         states = [o for o in objects if o.kind == "state"]
         orgs = [o for o in objects if o.kind == "org"]
         if states and orgs:

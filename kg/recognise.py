@@ -39,6 +39,7 @@ class SentenceParse:
     mention_only: list[Match] = field(default_factory=list)
     settings: list[Match] = field(default_factory=list)  # "на полях", "on the sidelines of": a session as setting
     sequence: list[Match] = field(default_factory=list)  # "later that day", "потоа": the previous meeting's day
+    non_meetings: list[Match] = field(default_factory=list)  # "press conference": a meeting word, no meeting
     delegation: list[Match] = field(default_factory=list)
     place_nouns: list[Match] = field(default_factory=list)
     institutions: list[Match] = field(default_factory=list)
@@ -110,7 +111,9 @@ def parse_sentence(doc_text: str, sentence: Sentence, lang: str) -> SentencePars
     meetings = data.meetings
     # "none": phrases with a meeting word that report no meeting ("беседа с журналистами"); they only
     # consume their tokens.
-    p.triggers = [m for m in _find(meetings.get("triggers"), tokens, doc_text) if m.label != "none"]
+    found = _find(meetings.get("triggers"), tokens, doc_text)
+    p.triggers = [m for m in found if m.label != "none"]
+    p.non_meetings = [m for m in found if m.label == "none"]
     p.settings = _find(meetings.get("settings_of_meetings"), tokens, doc_text)
     p.sequence = _find(meetings.get("sequence"), tokens, doc_text)
     p.planned = _find(meetings.get("planned"), tokens, doc_text)
@@ -180,10 +183,13 @@ class _PersonFinder:
         self.honorific_at = _indices(parse.honorifics)
         self.blocked = (
             set(self.entity_at) | set(self.title_at) | _indices(parse.honorifics) | _indices(parse.triggers)
+            | _indices(parse.non_meetings)
             | parse.with_words | parse.locatives | _indices(parse.institutions) | _indices(parse.delegation)
             | _indices(parse.planned) | _indices(parse.mention_only)
         )
         self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
+        # a title right after a name, without a comma, describes that person ("فيصل بن فرحان وزير الخارجية")
+        self.apposition_without_comma = flag(self.data.settings.get("apposition_without_comma"), False)
         self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
         self.non_name_patterns = [re.compile(p) for p in self.data.settings.get("non_name_patterns", [])]
         self.clause_words = {fold(w) for w in self.data.settings.get("clause_words", [])}
@@ -245,6 +251,12 @@ class _PersonFinder:
     def gap(self, i: int) -> str:
         """Characters between token i-1 and token i."""
         return self.text[self.tokens[i - 1].end : self.tokens[i].start] if i > 0 else ""
+
+    def _particle_before_name(self, i: int) -> bool:
+        """A lower-case name particle right before a capitalised name word ("van Klaveren", "de Vries")."""
+        tok = self.tokens[i]
+        return tok.surface[:1].islower() and i + 1 < len(self.tokens) and self.gap(i + 1) == " " \
+            and i not in self.taken and self.is_particle(i) and self.name_token(i + 1, first=False)
 
     def is_initial(self, i: int) -> bool:
         """A capital letter and a dot before a capitalised word: "С.В.Лавров", "С. Лавров", "J. Smith"."""
@@ -340,8 +352,8 @@ class _PersonFinder:
                     i > start and self.is_particle(i)) else 1
                 i += 1
                 continue
-            if i > start and self.is_particle(i) and i + 1 < len(self.tokens) \
-                    and self.name_token(i + 1, first=False):
+            if (i > start or self.capitalised) and self.is_particle(i) and i + 1 < len(self.tokens) \
+                    and self.gap(i + 1) == " " and self.name_token(i + 1, first=False):
                 i += 1  # "Mark van Rutte", "أورسولا فون دير لاين": a particle inside a name is not counted
                 continue
             break
@@ -370,6 +382,8 @@ class _PersonFinder:
             if j in self.institution_at or j in self.honorific_at:
                 j += 1
                 continue
+            if self.capitalised and self._particle_before_name(j):
+                return j, titles  # "Minister van Klaveren": a lower-case particle begins the name
             if self.name_token(j, first=True):
                 later = self._blocked_later_in_run(j)
                 if later is None:
@@ -434,7 +448,11 @@ class _PersonFinder:
 
     def appositive_roles(self, end: int) -> tuple[tuple[Role, ...], int]:
         """Titles right after a name and a comma describe that person ("X, the Special Representative")."""
-        if end >= len(self.tokens) or "," not in self.gap(end) and "،" not in self.gap(end):
+        if end >= len(self.tokens):
+            return (), end
+        if "," not in self.gap(end) and "،" not in self.gap(end) and not (
+            self.apposition_without_comma and self.gap(end) == " " and end in self.title_at
+        ):
             return (), end
         j = end
         titles = []
@@ -453,9 +471,12 @@ class _PersonFinder:
             return (), end
         last = titles[-1].end
         limit = last
+        stops = self.p.with_words | {m.start for m in self.p.triggers}
+        if "," not in self.gap(end) and "،" not in self.gap(end):
+            stops = stops | self.honorific_at | set(self.title_at)  # "X وزير الخارجية ... معالي Y وزير ..."
         while limit < len(self.tokens) and limit - last < MAX_TAIL and not _HARD_STOP.search(self.gap(limit)) \
-                and "," not in self.gap(limit) and "،" not in self.gap(limit):
-            limit += 1
+                and "," not in self.gap(limit) and "،" not in self.gap(limit) and limit not in stops:
+            limit += 1  # the post ends where the meeting's other party or verb begins ("... مع سفير ...")
         return self.roles_for(titles, limit), limit
 
     def make(

@@ -213,6 +213,15 @@ class Workers:
             if progress:
                 progress.close()
 
+    def stream(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``func`` over ``items`` (any iterable, read once), results in input order. Each item goes to the
+        pool as soon as it is produced, so producing the items overlaps the work on them."""
+        if self.jobs == 1:
+            return map(func, items)
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context())
+        return self._executor.map(func, items)
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)

@@ -203,10 +203,10 @@ def to_graph(extractions: list[ArticleExtraction], with_ontology: bool = True) -
 VALIDATED_FILE = "validated.txt"
 
 
-def check_shapes(graph: Graph, cache_dir: Path | None, jobs: int | None = None) -> None:
+def check_shapes(graph: Graph, cache_dir: Path | None, workers: Workers | None = None) -> None:
     """Stage "validate": raise :class:`UserError` with the report when ``graph`` breaks the SHACL shapes.
 
-    Nodes are checked in parts on ``jobs`` processes (:func:`kg.validate.validate_in_parts`); with a
+    Nodes are checked in parts on the ``workers`` (:func:`kg.validate.validate_in_parts`); with a
     ``cache_dir``, the fingerprints of the nodes of a conforming graph are kept there, and a node whose
     fragment has not changed since is not checked again."""
     from kg.validate import validate_in_parts
@@ -215,8 +215,7 @@ def check_shapes(graph: Graph, cache_dir: Path | None, jobs: int | None = None) 
     known: set[str] = set()
     if known_file is not None and known_file.is_file():
         known = set(known_file.read_text(encoding="ascii", errors="replace").split())
-    with Workers(jobs, min_items=2) as workers:
-        result, fingerprints = validate_in_parts(graph, known, workers=workers)
+    result, fingerprints = validate_in_parts(graph, known, workers=workers)
     if not result.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{result.text()}")
     if known_file is not None and fingerprints != known:
@@ -258,14 +257,15 @@ def build(
         say(f"read {len(documents)} article(s)")
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)
-    with report.timed("link+to_rdf"):
-        graph = to_graph(extractions)
-    report.built = len(documents)
-    report.meetings = sum(len(ex.meetings) for ex in extractions)
-    report.triples = len(graph)
-    if validate:
-        with report.timed("validate"):
-            check_shapes(graph, out / CACHE_DIR if cache else None, jobs)
+        with report.timed("link+to_rdf"):
+            graph = to_graph(extractions)
+        report.built = len(documents)
+        report.meetings = sum(len(ex.meetings) for ex in extractions)
+        report.triples = len(graph)
+        del extractions, documents
+        if validate:
+            with report.timed("validate"):
+                check_shapes(graph, out / CACHE_DIR if cache else None, workers)
     with report.timed("write"):
         write_atomic(out / "graph.ttl", turtle_bytes(graph))
     if store:

@@ -14,6 +14,7 @@ mix in RDFS/OWL axioms, not the SKOS schemes.) No inference is run by default.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
@@ -272,30 +273,36 @@ def validate_in_parts(
                 term_text[term] = text
         return text
 
+    targeted = [node for node in sorted(set(graph.subjects(RDF.type, None)), key=str)
+                if any(t in every_class for t in graph.objects(node, RDF.type))]
+    if any(isinstance(node, BNode) for node in targeted):
+        return validate(graph), set()
     fingerprints: set[str] = set()
-    parts: list[list[tuple[URIRef, list[tuple]]]] = [[]]
-    size = 0
-    for node in sorted(set(graph.subjects(RDF.type, None)), key=str):
-        if not any(t in every_class for t in graph.objects(node, RDF.type)):
-            continue
-        if isinstance(node, BNode):
-            return validate(graph), set()
-        fragment = set(graph.triples((node, None, None)))
-        for value in {o for _, _, o in fragment if not isinstance(o, Literal)}:
-            for predicate in plan.value_predicates:
-                fragment.update(graph.triples((value, predicate, None)))
-        lines = sorted(" ".join(nt(term) for term in triple) for triple in fragment)
-        fingerprint = hashlib.sha256("\n".join([version, *lines]).encode("utf-8")).hexdigest()[:32]
-        fingerprints.add(fingerprint)
-        if fingerprint in known:
-            continue
-        if size >= part_triples:
-            parts.append([])
-            size = 0
-        parts[-1].append((node, list(fragment)))
-        size += len(fragment)
-    parts = [part for part in parts if part]
-    outcomes = workers.map(_check_part, parts, label="validate") if workers else map(_check_part, parts)
+
+    def parts() -> Iterator[list[tuple[URIRef, list[tuple]]]]:
+        part: list[tuple[URIRef, list[tuple]]] = []
+        size = 0
+        for node in targeted:
+            fragment = set(graph.triples((node, None, None)))
+            for value in {o for _, _, o in fragment if not isinstance(o, Literal)}:
+                for predicate in plan.value_predicates:
+                    fragment.update(graph.triples((value, predicate, None)))
+            lines = sorted(" ".join(nt(term) for term in triple) for triple in fragment)
+            fingerprint = hashlib.sha256("\n".join([version, *lines]).encode("utf-8")).hexdigest()[:32]
+            fingerprints.add(fingerprint)
+            if fingerprint in known:
+                continue
+            part.append((node, list(fragment)))
+            size += len(fragment)
+            if size >= part_triples:
+                yield part
+                part, size = [], 0
+        if part:
+            yield part
+
+    # Parts go to the workers as they are cut, so fingerprinting here overlaps checking there.
+    in_parallel = workers is not None and len(graph) > part_triples  # one part: not worth the traffic
+    outcomes = workers.stream(_check_part, parts()) if in_parallel else map(_check_part, parts())
     conforms = True
     violations: list[Violation] = []
     texts: list[str] = []

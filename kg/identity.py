@@ -81,8 +81,9 @@ _ABU = frozenset({"abu", "abou", "aboul", "abul", "abo", "ابو", "أبو", "а
 
 
 @lru_cache(maxsize=200_000)
-def skeleton(name: str) -> str:
-    """The consonant skeleton of a name token in any script.
+def skeleton(name: str, without_w: bool = False) -> str:
+    """The consonant skeleton of a name token in any script (``without_w``: with no consonant for the
+    letters v and w, see :func:`_loose_surname`).
 
     >>> skeleton("Aboul Gheit") == skeleton("أبو الغيط") == skeleton("Абуль Гейт")
     True
@@ -103,7 +104,7 @@ def skeleton(name: str) -> str:
     while i < len(text):
         for letters, cls in _CLASSES:
             if text.startswith(letters, i):
-                out.append(cls)
+                out.append("" if without_w and letters in ("v", "w") else cls)
                 i += len(letters)
                 break
         else:
@@ -213,7 +214,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     return mapping, links
 
 
-_Signature = tuple[str, str | None, bool, str, frozenset[str], bool]
+_Signature = tuple[str, str | None, bool, str, frozenset[str], bool, str]
 
 
 def _signature(person: PersonEntity) -> _Signature:
@@ -221,7 +222,8 @@ def _signature(person: PersonEntity) -> _Signature:
     given = person.name.given[0] if person.name.given else None
     initial_letter = latin(given)[:1] if given is not None else ""
     return (_surname_skeleton(person), _given_skeleton(person), given is not None and _is_initial(given),
-            initial_letter, frozenset(_states(person)), _is_arabic(person.name.surname))
+            initial_letter, frozenset(_states(person)), _is_arabic(person.name.surname),
+            _loose_surname(person.name.surname))
 
 
 MIN_SKELETON = 3
@@ -236,9 +238,16 @@ def _is_arabic(text: str) -> bool:
 
 
 def _loose(surname_skeleton: str) -> str:
-    """A skeleton without its v/f/w consonants: Arabic writes w, and often v, with و, a letter that is also
-    the vowels o and u, so an Arabic transcription may keep or lose them ("كاميكاوا" ~ "Kamikawa")."""
+    """A skeleton without any v/f/w consonant: the bucket in which surnames are compared (a superset of the
+    persons :func:`_loose_surname` can join)."""
     return surname_skeleton.replace("F", "")
+
+
+def _loose_surname(surname: str) -> str:
+    """The skeleton of a surname without the consonants v and w: Arabic writes w, and often v, with و, a
+    letter that is also the vowels o and u, so an Arabic transcription may keep or lose them ("كاميكاوا" ~
+    "Kamikawa"); f is always ف, so it stays ("Фавзи" is not "شياع")."""
+    return skeleton(surname, without_w=True)
 
 
 def _compatible(a: PersonEntity, b: PersonEntity) -> bool:
@@ -260,16 +269,16 @@ def _chain(person: PersonEntity) -> tuple[str, ...]:
 
 def _signatures_compatible(a: _Signature, b: _Signature, by_chain: bool = False) -> bool:
     """Whether two persons can be one (``by_chain``: their name chains agree, so surnames are not compared)."""
-    surname_a, given_a, initial_a, letter_a, states_a, arabic_a = a
-    surname_b, given_b, initial_b, letter_b, states_b, arabic_b = b
+    surname_a, given_a, initial_a, letter_a, states_a, arabic_a, loose_a = a
+    surname_b, given_b, initial_b, letter_b, states_b, arabic_b, loose_b = b
     if by_chain:
         return given_a == given_b and not (states_a and states_b and not states_a & states_b)
     if not surname_a or not surname_b:
         return False
     surname = surname_a
     if surname_a != surname_b:
-        surname = _loose(surname_a)
-        if arabic_a == arabic_b or not surname or surname != _loose(surname_b):
+        surname = loose_a
+        if arabic_a == arabic_b or len(surname) < 2 or surname != loose_b:
             return False
     if len(surname) < MIN_SKELETON and (given_a is None or given_b is None):
         return False  # a short skeleton ("NS", "TL") alone says too little

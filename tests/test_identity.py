@@ -161,3 +161,9 @@ def test_a_name_chain_that_begins_another_is_one_person(a, b):
 @pytest.mark.parametrize("a, b", CHAINS_DIFFERENT, ids=lambda p: p[0])
 def test_chains_that_part_or_are_short_stay_apart(a, b):
     assert not same(a, b)
+
+
+def test_f_is_never_loose():
+    """Regression (dev set): 'محمد شياع' merged with 'Мохамед Фавзи' once v/f/w were all loose."""
+    assert not same(("محمد شياع", "ar"), ("Мохамед Фавзи", "mk"))
+    assert not same(("Mohamed Fawzi", "en"), ("محمد شياع", "ar"))

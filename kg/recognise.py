@@ -604,6 +604,8 @@ class _PersonFinder:
     def _names_before_titles(self) -> list[Mention]:
         """"Omar Al Mansouri, the Ambassador of Oman, ..." — a name introduced by the title after it."""
         out = []
+        if "," not in self.p.sentence.text and "،" not in self.p.sentence.text:
+            return out  # the title is set off by a comma
         for i in range(len(self.tokens)):
             if i in self.taken or not self.name_token(i, first=True) or (i > 0 and self.name_token(i - 1, True)):
                 continue

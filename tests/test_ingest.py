@@ -48,6 +48,21 @@ def test_dateline_without_year_takes_the_year_of_coming_events():
     assert doc.published == PartialDate(2025, 5, 5)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("МИНСК, 14 февраля (БЕЛТА) - Министр провел переговоры с коллегой. За январь 2025 года товарооборот вырос "
+     "вдвое. Белорусская сторона готовится провести в 2025 году бизнес-форум.", PartialDate(2025, 2, 14)),
+    ("МАНАГУА, 11 апреля. /ТАСС/. Министр провел переговоры с коллегой. Министры наметили на 2026 год заседание "
+     "комиссии.", PartialDate(2026, 4, 11)),
+    ("Тирана, 12 јуни (МИА) - Министерот оствари средба со колегата. Двајцата се подготвуваат за самитот во "
+     "2025 година.", PartialDate(2025, 6, 12)),
+])
+def test_dateline_without_year_takes_the_year_of_future_cues(text, expected):
+    """ru/mk ``future_cues`` ("готовится", "наметили", "се подготвуваат") bound the year from above like the
+    planned-meeting cues do."""
+    doc = parse_document("x", "x.txt", "Заголовок статьи о встрече министров\n" + text)
+    assert doc.published == expected
+
+
 @pytest.mark.parametrize("text", [
     # history and facts are lower bounds only
     "KUALA LUMPUR, Dec 11 (Reuters) - The two leaders met on Monday. Relations were established in 1957. "

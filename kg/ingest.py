@@ -252,15 +252,19 @@ def _dateline_year(lang: str, text: str) -> int | None:
     ("the next session will be held in 2026", "предстоящий ... в 2026 году") was written by its year: an
     upper bound. The year is where the bounds meet; a text that names only coming events gives the earliest
     of them (an event announced as coming is reported in its own year more than in any other); a text that
-    names only past years, or bounds that leave a range, give none.
+    names only past years, or bounds that leave a range, give none. The next event of a series (the profile's
+    ``next_cues``: "Следниот самит ќе се одржи во 2025", "следующее заседание ... в 2026 году") comes after
+    the text's year: it bounds it by the year before, and alone gives none.
     """
     from kg.lang import language
     from kg.text import split_sentences, tokenize
 
     planned = language(lang).meetings.get("planned")
     future = _future_cues(lang)
+    following = _future_cues(lang, "next_cues")
     past: list[int] = []
     coming: list[int] = []
+    later: list[int] = []  # the next of a series ("the next summit ... in 2025"): after the text's own year
     for sentence in split_sentences(text):
         if not years_in(sentence.text):
             continue
@@ -270,12 +274,16 @@ def _dateline_year(lang: str, text: str) -> int | None:
                 continue
             start, end = sentence.start + clause.start(), sentence.start + clause.end()
             tokens = tokenize(text, start, end)
+            if following is not None and following.find(tokens, text):
+                later.extend(years)
+                continue
             ahead = any(lexicon is not None and lexicon.find(tokens, text) for lexicon in (planned, future))
             (coming if ahead else past).extend(years)
-    if not coming:
+    bounds = coming + [year - 1 for year in later]
+    if not bounds:
         return None
-    upper = min(coming)
-    if upper > _dt.date.today().year or (past and max(past) != upper):
+    upper = min(bounds)
+    if upper > _dt.date.today().year or (past and max(past) != upper) or (not past and upper not in coming):
         return None
     return upper
 
@@ -287,8 +295,8 @@ def _dateline_links(lang: str) -> re.Pattern[str] | None:
 
 
 @cache
-def _future_cues(lang: str) -> Lexicon | None:
-    cues = profile(lang).get("future_cues") or []
+def _future_cues(lang: str, key: str = "future_cues") -> Lexicon | None:
+    cues = profile(lang).get(key) or []
     return Lexicon.build(lang, {"future": cues}) if cues else None
 
 

@@ -79,6 +79,20 @@ def test_dateline_year_is_not_invented(text):
     assert doc.published is None and doc.dateline is None
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # the next of a series comes after the text's year: alone it gives none
+    ("Тирана, 12 јуни (МИА) - Министрите усвоија декларација. Следниот самит ќе се одржи во Скопје во 2025 година.",
+     None),
+    ("ВЕНА, 20 ноября. /ТАСС/. Министр выступил на заседании. Следующее заседание пройдет в 2025 году.", None),
+    # ... and with a past year just before it, that year
+    ("ВЕНА, 20 ноября. /ТАСС/. Министр выступил на заседании. Следующее заседание пройдет в 2025 году. "
+     "В 2024 году председательство перешло к Мальте.", PartialDate(2024, 11, 20)),
+])
+def test_next_event_of_a_series_bounds_the_year_from_above(text, expected):
+    doc = parse_document("x", "x.txt", "Заголовок статьи о заседании министров\n" + text)
+    assert doc.published == expected
+
+
 def test_dateline_with_a_linking_word_and_a_year():
     doc = parse_document("x", "x.txt", "عنوان الخبر عن اللقاء\nمسقط في 12 فبراير 2024 /العُمانية/ استقبل الوزير اليوم "
                          "نظيره الإيراني. وتعود العلاقات إلى عام 1974.")

@@ -269,23 +269,32 @@ def _meetings(
         mode = _mode([t for t in real if not _setting(t, parse)] or real)
         if len(people) == 1 and not planned:
             _add_protagonist(people, records, _cues(doc, parse, "anaphors"), parse, cut)
+        clauses = _subjectless_clauses(parse, people, mention_entity, doc.text, cut) if not planned else []
+        host = _main_person(records, persons, people) if clauses else None
         session = any(t.label == "session" for t in real if not _setting(t, parse))
         # "the ambassadors of A and B": states standing for representatives named later (credentials in turn)
         standins = _standins(parse, doc.text)
         one_by_one = _cues(doc, parse, "one_by_one")
         if one_by_one:  # credentials from the new ambassadors of A, B and C: each state stands for its envoy
             standins |= {f"state:{a.key}" for a in institutions if a.kind == "state"}
-        groups = _participant_groups(people, institutions, session, persons, standins)
+        spans: list[tuple[int, int] | None] = []
+        if host is not None:  # "Со X разговараше за ..., а со Y за ...": the main person met X, then Y
+            groups = [[host, *(Participant("person", pid) for pid in clause)] for _, clause in clauses]
+            spans = [(start, clauses[k + 1][0] if k + 1 < len(clauses) else len(parse.tokens))
+                     for k, (start, _) in enumerate(clauses)]
+        else:
+            groups = _participant_groups(people, institutions, session, persons, standins)
         if len(groups) == 1 and len(groups[0]) > 2 and one_by_one:
             groups = [[groups[0][0], other] for other in groups[0][1:]]  # credentials presented one by one
         if not groups:
             if len(people) == 1 and not planned:
                 _attach_representative(records, people[0], persons, parse, index)
             continue
-        for group in groups:
+        for k, group in enumerate(groups):
             records.append(MeetingRecord(
                 participants=group, evidence=[(parse.sentence.start, parse.sentence.end)], mode=mode,
                 trigger=real[0].text, segment=(index, index + 1), planned=planned,
+                clause=spans[k] if len(spans) > 1 else None,
             ))
             records[-1].date = _date_in(doc, parse, cut)
             records[-1].place = _place_in(parse) if mode not in ("phone", "video") else None
@@ -296,6 +305,55 @@ def _meetings(
     for record in records:
         record.topics = _topics(doc, parses, record, persons)
     return records
+
+
+_CLAUSE_BREAK = re.compile(r"[,;—–]")
+
+
+def _subjectless_clauses(
+    parse: SentenceParse, people: list[str], mention_entity: dict[int, str], text: str, cut: int
+) -> list[tuple[int, list[str]]]:
+    """The persons of a meeting sentence without a subject, grouped by clause (with the token where each clause
+    begins): every named party comes after a "with" word ("Со X разговараше за ..., а со Y за ...", "С X
+    провел переговоры ..., а с Y — ..."), so the sentence tells whom somebody not named there met, clause by
+    clause. Empty where a party is named otherwise."""
+    if len(people) < 2:
+        return []
+    found: list[tuple[int, int, int, str]] = []  # (with-word token, first token, last token, person)
+    for m in parse.persons:
+        if m.context == "mentioned" or m.token_start >= cut:
+            continue
+        start = min(m.token_start, m.role_span[0]) if m.role_span != (0, 0) else m.token_start
+        word = next((i for i in (start - 1, start - 2) if i in parse.with_words), None)
+        if word is None:
+            return []
+        found.append((word, start, max(m.token_end, m.role_span[1]), mention_entity[id(m)]))
+    if len(found) < 2 or {pid for *_, pid in found} != set(people):
+        return []  # a party named otherwise ("His Highness met with X": the protagonist, added before)
+    found.sort()
+    clauses: list[tuple[int, list[str]]] = []
+    previous_end = None
+    for word, _start, end, pid in found:
+        gap = text[parse.tokens[previous_end - 1].end : parse.tokens[word].start] if previous_end else ","
+        if _CLAUSE_BREAK.search(gap):
+            clauses.append((0 if not clauses else word, []))
+        if pid not in clauses[-1][1]:
+            clauses[-1][1].append(pid)
+        previous_end = end
+    return clauses
+
+
+def _main_person(
+    records: list[MeetingRecord], persons: dict[str, PersonEntity], exclude: list[str]
+) -> Participant | None:
+    """Whom the article follows: the protagonist of the meetings told so far, else the person it names most
+    (the first named on a tie), other than those in ``exclude``."""
+    host = _protagonist(records)
+    if host is not None and host.key not in exclude:
+        return host
+    candidates = [(len(p.mentions), -min(m.start for m in p.mentions), pid) for pid, p in persons.items()
+                  if pid not in exclude and p.mentions]
+    return Participant("person", max(candidates)[2]) if candidates else None
 
 
 def _cues(doc: Document, parse: SentenceParse, name: str) -> list[Match]:
@@ -538,12 +596,24 @@ def _default_dates(doc: Document, records: list[MeetingRecord], parses: list[Sen
         if record.date is None:
             if len(happened) == 1 or (previous is None and doc.dateline is not None and reference.day):
                 record.date = reference
+            elif previous is None and (lead := _lead_day(doc, parses[: record.segment[0]])) is not None:
+                record.date = lead  # "Министерот денеска престојуваше во посета ... Со X разговараше ...": that day
             elif previous is not None and previous.date is not None and previous.date.day is not None \
-                    and any(p.sequence for p in parses if (p.sentence.start, p.sentence.end) in record.evidence):
+                    and (record.evidence[0] == previous.evidence[0]  # read from one sentence: one occasion
+                         or any(p.sequence for p in parses if (p.sentence.start, p.sentence.end) in record.evidence)):
                 record.date = previous.date
             else:
                 record.date = reference.coarsen("month")
         previous = record
+
+
+def _lead_day(doc: Document, before: list[SentenceParse]) -> PartialDate | None:
+    """The day the sentences before an article's first meeting give (a visit "today"), if one."""
+    for parse in reversed(before):
+        found = _date_in(doc, parse, len(parse.tokens))
+        if found is not None:
+            return found if found.day is not None else None
+    return None
 
 
 def _place_in(parse: SentenceParse) -> str | None:
@@ -580,7 +650,8 @@ def _topics(
         for person in parse.persons:
             masked |= set(range(*person.role_span)) if person.role_span != (0, 0) else set()
             masked |= set(range(person.token_start, person.token_end))
-        visible = [t for i, t in enumerate(parse.tokens) if i not in masked]
+        low, high = record.clause if record.clause and parse is parses[record.segment[0]] else (0, len(parse.tokens))
+        visible = [t for i, t in enumerate(parse.tokens) if i not in masked and low <= i < high]
         topics |= cue_topics(lang, visible)
         later = persons_only and parse.sentence.index > record.segment[0] and not parse.planned
         if org_officials or later:

@@ -194,6 +194,7 @@ class MeetingRecord:
     planned: bool = False
     trigger: str = ""
     segment: tuple[int, int] = (0, 0)  # sentence index range [start, end) whose text describes it
+    clause: tuple[int, int] | None = None  # token range of its clause where one sentence tells several meetings
 
 
 @dataclass(slots=True)

@@ -317,6 +317,8 @@ class _PersonFinder:
                 return False  # an acronym
             if self.is_stopword(i):
                 return False
+            if i + 1 in self.institution_at and self.gap(i + 1) == " " and not self.tokens[i + 1].is_capitalised:
+                return False  # "Државниот собор", "Хрватскиот сабор": the adjective of an institution's name
             if self.lang == "ru" and not is_name_like_ru(tok.surface):
                 return self._before_name(i)  # "Хаканом Фиданом": a word that is also a common noun
             return True

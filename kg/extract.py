@@ -324,7 +324,8 @@ def _subjectless_clauses(
         if m.context == "mentioned" or m.token_start >= cut:
             continue
         start = min(m.token_start, m.role_span[0]) if m.role_span != (0, 0) else m.token_start
-        word = next((i for i in (start - 1, start - 2) if i in parse.with_words), None)
+        word = next((i for i in (start - 1, start - 2) if i in parse.with_words and not _initial(parse, i, text)),
+                    None)
         if word is None:
             return []
         found.append((word, start, max(m.token_end, m.role_span[1]), mention_entity[id(m)]))
@@ -341,6 +342,12 @@ def _subjectless_clauses(
             clauses[-1][1].append(pid)
         previous_end = end
     return clauses
+
+
+def _initial(parse: SentenceParse, i: int, text: str) -> bool:
+    """"С." of "С.А.Рябков": an initial, not the word "with"."""
+    token = parse.tokens[i]
+    return token.surface.isupper() and text[token.end : token.end + 1] == "."
 
 
 def _main_person(

@@ -11,6 +11,8 @@ no parse in that case is indeclinable and kept as written ("Хуаном Кар�
 ['Касым-Жомарт', 'Токаев']
 >>> nominative_ru(["Хуаном", "Карлосом", "Охеда"], None)
 ['Хуан', 'Карлос', 'Охеда']
+>>> nominative_ru(["Тхейна", "Вина"], "gent")
+['Тхейн', 'Вин']
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ _CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 # A title word in the genitive may be an animate accusative ("принял посла ... Такаси Охару"): the name
 # after it can be in either case.
 _SAME_FORM = {"gent": ("accs",), "accs": ("gent",)}
+# Case endings of a masculine name ending in a consonant ("Вин": "Вина", "Вину", "Вином", "Вине").
+_MASCULINE_ENDINGS = {"gent": "а", "accs": "а", "datv": "у", "ablt": "ом", "loct": "е"}
 
 
 @lru_cache(maxsize=100_000)
@@ -102,6 +106,10 @@ def _inflect_token(word: str, case: str | None) -> str:
     declined = [p for p in matching if "Fixd" not in p.tag]
     named = [p for p in declined if any(t in p.tag for t in _NAME_TAGS)]
     chosen = (named or declined or matching)[0]  # a declined reading beats "indeclinable" ("Охару")
+    ending = _MASCULINE_ENDINGS.get(chosen.tag.case or "")
+    if not named and "neut" in chosen.tag and ending and word.casefold().endswith(ending) \
+            and len(word) > len(ending) + 1:
+        return word[: -len(ending)]  # no name is neuter: "Тхейна Вина" is "Тхейн Вин", not "вино"
     inflected = chosen.inflect({"nomn"})
     lemma = inflected.word if inflected else chosen.normal_form
     if "femn" in chosen.tag and "Surn" in chosen.tag and inflected:

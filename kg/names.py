@@ -13,6 +13,12 @@ no parse in that case is indeclinable and kept as written ("Хуаном Кар�
 ['Хуан', 'Карлос', 'Охеда']
 >>> nominative_ru(["Тхейна", "Вина"], "gent")
 ['Тхейн', 'Вин']
+>>> nominative_ru(["Владимира", "Путина"], None)
+['Владимир', 'Путин']
+>>> nominative_ru(["Марии", "Захаровой"], None)
+['Мария', 'Захарова']
+>>> nominative_ru(["Даниэлем", "Ортегой"], "ablt")
+['Даниэль', 'Ортега']
 """
 
 from __future__ import annotations
@@ -127,6 +133,8 @@ def _own_nominative(word: str) -> bool:
 
 
 def _restore_case(original: str, lemma: str) -> str:
+    if "ё" in lemma and "ё" not in original.casefold():
+        lemma = lemma.replace("ё", "е")  # the text's spelling: "Ортегой" -> "Ортега", not "Ортёга"
     if original.isupper() and len(original) > 1:
         return lemma.upper()
     return lemma[:1].upper() + lemma[1:] if original[:1].isupper() else lemma
@@ -135,8 +143,28 @@ def _restore_case(original: str, lemma: str) -> str:
 def nominative_ru(words: list[str], case: str | None) -> list[str]:
     """Put the tokens of a Russian name in the nominative, given the case it was found in."""
     if case is None:
-        case = _case_from_name([w for w in words if len(w.rstrip(".")) > 1])
+        case = _case_from_name([w for w in words if len(w.rstrip(".")) > 1]) or _case_of_given_name(words)
     return [_inflect_token(w, case) if len(w.rstrip(".")) > 1 else w for w in words]
+
+
+@lru_cache(maxsize=50_000)
+def _given_name_case(word: str) -> str | None:
+    """The oblique case of a given name that has no nominative reading ("Владимира": gent)."""
+    parses = [p for p in _parses(word) if "Name" in p.tag and "plur" not in p.tag]  # a person is one
+    if any(p.tag.case == "nomn" for p in parses):
+        return None
+    oblique = [p.tag.case for p in parses if p.tag.case in _CASES]
+    return oblique[0] if oblique else None
+
+
+def _case_of_given_name(words: list[str]) -> str | None:
+    """A name that opens with a given name in an oblique case is all in that case: the surname agrees
+    ("Владимира Путина" is "Владимир Путин", though "Путина" also reads as a woman's nominative)."""
+    first = next((w for w in words if len(w.rstrip(".")) > 1), None)
+    if first is None or len(words) < 2 or "-" in first:
+        return None
+    case = _given_name_case(first)
+    return case if case in ("gent", "accs", "datv", "ablt", "loct") else None
 
 
 def _case_from_name(words: list[str]) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from kg.lang import LanguageData, flag, language, profile
 from kg.lexicon import Lexicon, Match
@@ -167,15 +167,51 @@ def _find(lexicon: Lexicon | None, tokens: list[Token], text: str) -> list[Match
 # --- persons -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FinderSettings:
+    """What the person finder reads from a language's settings, read once per language."""
+
+    capitalised: bool
+    max_tokens: int
+    compound_heads: frozenset[str]
+    lowercase_tail: bool
+    apposition_without_comma: bool  # a title right after a name, without a comma, describes that person
+    title_links: frozenset[str]
+    non_name_patterns: tuple[re.Pattern, ...]
+    clause_words: frozenset[str]
+    names_after_title: frozenset[str]
+
+
+@cache
+def _finder_settings(lang: str) -> _FinderSettings:
+    settings = language(lang).settings
+
+    def words(key: str) -> frozenset[str]:
+        return frozenset(fold(w) for w in settings.get(key, []))
+
+    return _FinderSettings(
+        capitalised=flag(settings.get("capitalised_names"), True),
+        max_tokens=int(settings.get("max_name_tokens", 4)),
+        compound_heads=words("compound_name_heads"),
+        lowercase_tail=flag(settings.get("lowercase_title_tail"), True),
+        apposition_without_comma=flag(settings.get("apposition_without_comma"), False),
+        title_links=words("title_links"),
+        non_name_patterns=tuple(re.compile(p) for p in settings.get("non_name_patterns", [])),
+        clause_words=words("clause_words"),
+        names_after_title=words("names_after_title"),
+    )
+
+
 class _PersonFinder:
     def __init__(self, doc_text: str, parse: SentenceParse, lang: str):
         self.text = doc_text
         self.p = parse
         self.lang = lang
         self.data: LanguageData = language(lang)
-        self.capitalised = flag(self.data.settings.get("capitalised_names"), True)
-        self.max_tokens = int(self.data.settings.get("max_name_tokens", 4))
-        self.compound_heads = {fold(w) for w in self.data.settings.get("compound_name_heads", [])}
+        settings = _finder_settings(lang)
+        self.capitalised = settings.capitalised
+        self.max_tokens = settings.max_tokens
+        self.compound_heads = settings.compound_heads
         self.tokens = parse.tokens
         self.entity_at = {i: m for m in parse.entities for i in range(m.start, m.end)}
         self.title_at = {i: m for m in parse.titles for i in range(m.start, m.end)}
@@ -187,13 +223,12 @@ class _PersonFinder:
             | parse.with_words | parse.locatives | _indices(parse.institutions) | _indices(parse.delegation)
             | _indices(parse.planned) | _indices(parse.mention_only)
         )
-        self.lowercase_tail = flag(self.data.settings.get("lowercase_title_tail"), True)
-        # a title right after a name, without a comma, describes that person ("فيصل بن فرحان وزير الخارجية")
-        self.apposition_without_comma = flag(self.data.settings.get("apposition_without_comma"), False)
-        self.title_links = {fold(w) for w in self.data.settings.get("title_links", [])}
-        self.non_name_patterns = [re.compile(p) for p in self.data.settings.get("non_name_patterns", [])]
-        self.clause_words = {fold(w) for w in self.data.settings.get("clause_words", [])}
-        self.names_after_title = {fold(w) for w in self.data.settings.get("names_after_title", [])}
+        self.lowercase_tail = settings.lowercase_tail
+        self.apposition_without_comma = settings.apposition_without_comma
+        self.title_links = settings.title_links
+        self.non_name_patterns = settings.non_name_patterns
+        self.clause_words = settings.clause_words
+        self.names_after_title = settings.names_after_title
         self.after_place_noun = {m.end for m in parse.place_nouns if m.start not in self.title_at}
         self.taken: set[int] = set()
         self.morphology = self.data.settings.get("morphology")

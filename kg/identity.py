@@ -188,9 +188,12 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
             if target is not None and target not in by_surname.get(key, []):
                 by_surname.setdefault(key, []).append(target)  # its surname alone finds the person too
         if target is None:
-            open_cluster(key, item)
+            target = open_cluster(key, item)
         else:
             join(target, item)
+        tail = _signature(item[2])[7]
+        if tail and target not in by_surname.get(_loose(tail), []):
+            by_surname.setdefault(_loose(tail), []).append(target)  # "Abdollahian" alone finds "Amir-Abdollahian"
     possibly: dict[int, set[int]] = {}
     for item in bare:
         key = _loose(_surname_skeleton(item[2]))
@@ -214,7 +217,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     return mapping, links
 
 
-_Signature = tuple[str, str | None, bool, str, frozenset[str], bool, str]
+_Signature = tuple[str, str | None, bool, str, frozenset[str], bool, str, str]
 
 
 def _signature(person: PersonEntity) -> _Signature:
@@ -223,7 +226,19 @@ def _signature(person: PersonEntity) -> _Signature:
     initial_letter = latin(given)[:1] if given is not None else ""
     return (_surname_skeleton(person), _given_skeleton(person), given is not None and _is_initial(given),
             initial_letter, frozenset(_states(person)), _is_arabic(person.name.surname),
-            _loose_surname(person.name.surname))
+            _loose_surname(person.name.surname), _surname_tail(person.name.surname))
+
+
+#: A double surname's last part must have at least this many consonants to stand for the whole name.
+MIN_TAIL = 4
+
+
+def _surname_tail(surname: str) -> str:
+    """The skeleton of the last part of a double surname ("Amir-Abdollahian" -> that of "Abdollahian"), which
+    articles often use alone; "" for a single surname."""
+    parts = [part for part in re.split(r"[-‐‑\s]+", surname) if part and fold(part) not in _ABU]
+    tail = skeleton(parts[-1]) if len(parts) >= 2 else ""
+    return tail if len(tail) >= MIN_TAIL else ""
 
 
 MIN_SKELETON = 3
@@ -269,13 +284,15 @@ def _chain(person: PersonEntity) -> tuple[str, ...]:
 
 def _signatures_compatible(a: _Signature, b: _Signature, by_chain: bool = False) -> bool:
     """Whether two persons can be one (``by_chain``: their name chains agree, so surnames are not compared)."""
-    surname_a, given_a, initial_a, letter_a, states_a, arabic_a, loose_a = a
-    surname_b, given_b, initial_b, letter_b, states_b, arabic_b, loose_b = b
+    surname_a, given_a, initial_a, letter_a, states_a, arabic_a, loose_a, tail_a = a
+    surname_b, given_b, initial_b, letter_b, states_b, arabic_b, loose_b, tail_b = b
     if by_chain:
         return given_a == given_b and not (states_a and states_b and not states_a & states_b)
     if not surname_a or not surname_b:
         return False
     surname = surname_a
+    if (given_a is None and tail_b and surname_a == tail_b) or (given_b is None and tail_a and surname_b == tail_a):
+        return not (states_a and states_b and not states_a & states_b)  # a double surname's last part alone
     if surname_a != surname_b:
         surname = loose_a
         if arabic_a == arabic_b or len(surname) < 2 or surname != loose_b:

@@ -167,3 +167,10 @@ def test_f_is_never_loose():
     """Regression (dev set): 'محمد شياع' merged with 'Мохамед Фавзи' once v/f/w were all loose."""
     assert not same(("محمد شياع", "ar"), ("Мохамед Фавзи", "mk"))
     assert not same(("Mohamed Fawzi", "en"), ("محمد شياع", "ar"))
+
+
+def test_the_last_part_of_a_double_surname_alone_is_the_person():
+    assert same(("Hossein Amir-Abdollahian", "en"), ("عبداللهيان", "ar"))
+    assert same(("Hossein Amir-Abdollahian", "en"), ("Abdollahian", "en"))
+    assert not same(("Hossein Amir-Abdollahian", "en"), ("Amir", "en"))  # the first part is no surname
+    assert not same(("Ana Li-Wu", "en"), ("Wu", "en"))  # too short to stand for the name

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -54,8 +55,10 @@ def key_hash(*parts: str) -> str:
     return hashlib.sha256(normalise_key(*parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+@lru_cache(maxsize=1 << 18)
 def mint(kind: str, *key: str) -> URIRef:
-    """Mint the IRI of a thing of ``kind`` identified by ``key``."""
+    """Mint the IRI of a thing of ``kind`` identified by ``key`` (a pure function, so results are cached:
+    a build mints the IRIs of the same states, persons and topics many times)."""
     if not key or not any(str(k).strip() for k in key):
         raise IRIError(f"empty key for an IRI of kind {kind!r}")
     if kind in _HASHED_KINDS:

@@ -151,13 +151,21 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     chains: list[set[tuple[str, ...]]] = []  # per cluster: the name chains of its members (see _chain)
     by_chain: dict[tuple[str, ...], list[int]] = {}  # clusters by the first two links of a long chain
 
+    signature_of: dict[int, _Signature] = {}
+
+    def signature(person: PersonEntity) -> _Signature:
+        found = signature_of.get(id(person))
+        if found is None:
+            found = signature_of[id(person)] = _signature(person)
+        return found
+
     def fits(person: PersonEntity, k: int, by_chain_only: bool = False) -> bool:
-        mine = _signature(person)
+        mine = signature(person)
         return all(_signatures_compatible(mine, other, by_chain_only) for other in signatures[k])
 
     def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
         clusters[k].append(item)
-        signatures[k].setdefault(_signature(item[2]), item[2])
+        signatures[k].setdefault(signature(item[2]), item[2])
         articles[k].add(item[0])
         chain = _chain(item[2])
         if len(chain) >= MIN_CHAIN and chain not in chains[k]:
@@ -191,7 +199,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
             target = open_cluster(key, item)
         else:
             join(target, item)
-        tail = _signature(item[2])[7]
+        tail = signature(item[2])[7]
         if tail and target not in by_surname.get(_loose(tail), []):
             by_surname.setdefault(_loose(tail), []).append(target)  # "Abdollahian" alone finds "Amir-Abdollahian"
     possibly: dict[int, set[int]] = {}

@@ -10,7 +10,7 @@ Every rule reads the language's data files; nothing here names a language.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
 from kg.lang import LanguageData, flag, language, profile
@@ -594,6 +594,10 @@ class _PersonFinder:
                 run = self.name_run(a)
                 if run and (run[1] - run[0] >= 2 or not self.capitalised or self._known(run, known)):
                     found.append(self.make(*run, (), None, "anchor"))
+                    key = self._matches_known(run[0], known) if run[1] - run[0] == 1 else None
+                    if key is not None and fold(found[-1].name.label) != fold(known[key].surname):
+                        # "С Ортегой" (read "Ортегойи"): the surname of a name met before, not a new reading
+                        found[-1] = replace(found[-1], name=known[key])
         if self.lang == "ru":
             found.extend(self._morphological_names())
         found.extend(self._references(known))

@@ -245,6 +245,8 @@ def _meetings(
         planned = not real
         real = real or said
         if not real:
+            if records and _cues(doc, parse, "discussed"):
+                records.extend(_discussed_with(doc, parses, index, records, persons, mention_entity))
             continue
         cut = len(parse.tokens) if planned else _cut(parse, real[0])
         attendance = _cues(doc, parse, "attendance")
@@ -342,6 +344,36 @@ def _subjectless_clauses(
             clauses[-1][1].append(pid)
         previous_end = end
     return clauses
+
+
+def _discussed_with(
+    doc: Document, parses: list[SentenceParse], index: int, records: list[MeetingRecord],
+    persons: dict[str, PersonEntity], mention_entity: dict[int, str],
+) -> list[MeetingRecord]:
+    """"С X обсуждались ..., а с Y — ...", "Со X беше разменето мислење ..., а со Y за ...": after a meeting, a
+    sentence with no meeting word that tells, counterpart by counterpart, what was discussed. The person the
+    sentence before is about (else the article's protagonist) met each; the day is the previous meeting's."""
+    parse = parses[index]
+    people = list(dict.fromkeys(mention_entity[id(m)] for m in parse.persons if m.context != "mentioned"))
+    clauses = _subjectless_clauses(parse, people, mention_entity, doc.text, len(parse.tokens))
+    if len(clauses) < 2:
+        return []
+    named = {pid for _, clause in clauses for pid in clause}
+    before = {mention_entity[id(m)] for m in parses[index - 1].persons if m.context != "mentioned"} - named
+    host = Participant("person", before.pop()) if len(before) == 1 else _main_person(records, persons, people)
+    if host is None:
+        return []
+    cue = _cues(doc, parse, "discussed")[0]
+    parse.sequence.append(cue)  # told as the next step of the meeting before: that meeting's day
+    out = []
+    for k, (start, clause) in enumerate(clauses):
+        end = clauses[k + 1][0] if k + 1 < len(clauses) else len(parse.tokens)
+        out.append(MeetingRecord(
+            participants=[host, *(Participant("person", pid) for pid in clause)],
+            evidence=[(parse.sentence.start, parse.sentence.end)], trigger=cue.text, segment=(index, index + 1),
+            clause=(start, end), date=_date_in(doc, parse, len(parse.tokens)), place=records[-1].place,
+        ))
+    return out
 
 
 def _initial(parse: SentenceParse, i: int, text: str) -> bool:

@@ -208,6 +208,96 @@ def analyse_query(sparql: str) -> QueryShape:
     return QueryShape(form or "UNKNOWN", tuple(variables), uses_service)
 
 
+def where_groups(sparql: str) -> list[tuple[int, int, bool]]:
+    """The graph patterns of a query and of its sub-selects: ``(start, end, top_level)`` offsets of
+    the text between each ``WHERE`` group's braces.
+
+    A ``CONSTRUCT`` template and the short form ``CONSTRUCT WHERE { … }`` (a template too) are not
+    groups one may add to. Comments, strings and IRIs are skipped.
+
+    >>> text = "SELECT ?a { ?a ?p ?o { SELECT ?o WHERE { ?o ?q 1 } } }"
+    >>> [(text[s:e].strip()[:8], top) for s, e, top in where_groups(text)]
+    [('?a ?p ?o', True), ('?o ?q 1', False)]
+    >>> construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p 1 }"
+    >>> [construct[s:e] for s, e, _ in where_groups(construct)]
+    [' ?s ?p 1 ']
+    """
+    groups: list[tuple[int, int, bool]] = []
+    pending: list[list] = []  # [brace depth, paren depth, form, saw WHERE, saw template]
+    open_braces: list[int | None] = []  # per open brace: the index in groups it starts, if any
+    parens = 0
+    for match in _TOKEN.finditer(sparql):
+        kind, text = match.lastgroup, match.group()
+        if kind == "word":
+            upper = text.upper()
+            if upper in _QUERY_FORMS:
+                pending.append([len(open_braces), parens, upper, False, False])
+            elif upper == "WHERE" and pending:
+                pending[-1][3] = True
+        elif kind == "other":
+            if text == "(":
+                parens += 1
+            elif text == ")":
+                parens -= 1
+            elif text == "{":
+                slot = None
+                if pending and pending[-1][0] == len(open_braces) and pending[-1][1] == parens:
+                    depth, _, form, saw_where, saw_template = pending[-1]
+                    if form == "CONSTRUCT" and not saw_where:
+                        pending[-1][4] = True  # the template
+                    elif form == "CONSTRUCT" and not saw_template:
+                        pending.pop()  # CONSTRUCT WHERE { … }: the pattern is the template
+                    else:
+                        pending.pop()
+                        groups.append((match.end(), -1, depth == 0))
+                        slot = len(groups) - 1
+                open_braces.append(slot)
+            elif text == "}" and open_braces:
+                slot = open_braces.pop()
+                if slot is not None:
+                    start, _, top = groups[slot]
+                    groups[slot] = (start, match.start(), top)
+    return [group for group in groups if group[1] >= 0]
+
+
+def with_values(sparql: str, values: Mapping[str, Iterable[Node]], *, everywhere: bool = True) -> str:
+    """The query with an inline ``VALUES ?v { … }`` block per variable at the start of its pattern.
+
+    ``everywhere`` also adds the block to each sub-select whose pattern mentions the variable, so the
+    variable means the same set of terms wherever it appears; otherwise only the outermost pattern
+    gets it. An engine plans from a leading ``VALUES`` as from constants (Oxigraph does not from
+    ``substitutions``). Blank nodes cannot be written inline: :class:`QueryError`.
+
+    >>> print(with_values("SELECT ?x WHERE { ?x ?p ?o }", {"x": [URIRef("urn:a"), URIRef("urn:b")]}))
+    SELECT ?x WHERE { VALUES ?x { <urn:a> <urn:b> } ?x ?p ?o }
+    """
+    blocks = {}
+    for name, terms in values.items():
+        written = []
+        for term in terms:
+            if isinstance(term, BNode) or not isinstance(term, (URIRef, Literal)):
+                raise QueryError(f"cannot write ?{name} = {term!r} into the query: give an IRI or a literal")
+            written.append(term.n3())
+        blocks[name] = f" VALUES ?{name} {{ {' '.join(written)} }}"
+    if not blocks:
+        return sparql
+    groups = where_groups(sparql)
+    if not any(top for _, _, top in groups):
+        raise QueryError("cannot bind values: the query has no WHERE pattern")
+    mentioned = re.compile(r"[?$]([A-Za-z0-9_\u00b7\u00c0-\uffff]+)")
+    inserts: list[tuple[int, str]] = []
+    for start, end, top in groups:
+        if not top and not everywhere:
+            continue
+        names = set(mentioned.findall(sparql, start, end)) if not top else set(blocks)
+        text = "".join(block for name, block in blocks.items() if name in names)
+        if text:
+            inserts.append((start, text))
+    for position, text in sorted(inserts, reverse=True):
+        sparql = f"{sparql[:position]}{text}{sparql[position:]}"
+    return sparql
+
+
 def _check_query(sparql: str, allow_service: bool) -> QueryShape:
     shape = analyse_query(sparql)
     if shape.is_update:
@@ -368,10 +458,14 @@ class Store:
         max_rows: int | None = None,
         *,
         allow_service: bool = False,
+        values: Mapping[str, Iterable[Node]] | None = None,
     ) -> QueryResult:
         """Run a read-only SPARQL query.
 
-        ``bindings`` maps variable names (without ``?``) to rdflib terms. ``timeout_s`` limits the
+        ``bindings`` maps variable names (without ``?``) to rdflib terms. ``values`` maps variable names
+        to sets of terms, written into the query as ``VALUES`` blocks (:func:`with_values`): the variable
+        takes each of them, in the query's pattern and in every sub-select that mentions it (an empty
+        set gives no solutions). ``timeout_s`` limits the
         time to compute the answer: the query runs in a worker thread, which is abandoned and asked to
         stop when the limit passes (rdflib stops at once; Oxigraph at the end of the step it is in),
         and :class:`QueryTimeout` is raised. With a time limit the rows are computed (not converted)
@@ -380,9 +474,11 @@ class Store:
         """
         shape = _check_query(sparql, allow_service)
         bindings = dict(bindings or {})
-        for name in bindings:
+        for name in [*bindings, *(values or {})]:
             if name not in shape.variables:
                 raise QueryError(f"cannot bind ?{name}: the query has no variable of that name")
+        if values:
+            sparql = with_values(sparql, values)
         if timeout_s is None:
             return self._execute(sparql, bindings, max_rows, shape)
         return _run_with_time_limit(
@@ -465,6 +561,11 @@ class OxigraphStore(Store):
         if self._store is None:
             raise StoreError("the store is closed")
         substitutions = {ox.Variable(name): rdflib_to_ox(term) for name, term in bindings.items()}
+        constants = {name: [term] for name, term in bindings.items() if isinstance(term, (URIRef, Literal))}
+        if constants and shape.form == "SELECT" and any(top for *_, top in where_groups(sparql)):
+            # the same values again as a leading VALUES block: Oxigraph plans from those as from
+            # constants, not from substitutions (a person's meetings: 290 ms -> 8 ms at 10^6 triples)
+            sparql = with_values(sparql, constants, everywhere=False)
         try:
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:

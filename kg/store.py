@@ -448,6 +448,9 @@ class Store:
 
     backend = "?"
     read_only = False
+    #: Whether the engine reads an empty ``VALUES ?v { }`` (no solutions); where not, an empty set of
+    #: ``values`` is left out and the query alone decides (rdflib 7 fails on the empty block).
+    empty_values = True
     location: str = "memory"
 
     def query(
@@ -478,7 +481,8 @@ class Store:
             if name not in shape.variables:
                 raise QueryError(f"cannot bind ?{name}: the query has no variable of that name")
         if values:
-            sparql = with_values(sparql, values)
+            sparql = with_values(sparql, {name: terms for name, terms in values.items()
+                                          if self.empty_values or list(terms)})
         if timeout_s is None:
             return self._execute(sparql, bindings, max_rows, shape)
         return _run_with_time_limit(
@@ -611,6 +615,7 @@ class RdflibStore(Store):
     """An in-memory rdflib graph queried by rdflib's own SPARQL engine (small graphs, tests)."""
 
     backend = "rdflib"
+    empty_values = False
 
     def __init__(self, graph: Graph, location: str = "memory") -> None:
         self.graph = graph

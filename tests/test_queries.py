@@ -728,6 +728,8 @@ RESOLVED_CASES = [
     ("meetings-between", {"a": "mt", "b": "Nobody Atall"}),
     ("topics-of-dyad", {"a": "Murat Nurtleu", "b": "alexander schallenberg"}),
     ("topics-of-dyad", {"a": "Austria", "b": "Kazakhstan"}),
+    ("posts-of-person", {"person": "murat nurtleu"}),
+    ("posts-of-person", {"person": "Nobody Atall"}),
 ]
 
 

@@ -730,6 +730,8 @@ RESOLVED_CASES = [
     ("topics-of-dyad", {"a": "Austria", "b": "Kazakhstan"}),
     ("posts-of-person", {"person": "murat nurtleu"}),
     ("posts-of-person", {"person": "Nobody Atall"}),
+    ("post-holder-on-date", {"role": "foreign-minister", "state": "kz", "date": "2024-06-26"}),
+    ("post-holder-on-date", {"role": "foreign-minister", "state": "Kazakhstan", "date": "2024-06-26"}),
 ]
 
 

@@ -732,6 +732,8 @@ RESOLVED_CASES = [
     ("posts-of-person", {"person": "Nobody Atall"}),
     ("post-holder-on-date", {"role": "foreign-minister", "state": "kz", "date": "2024-06-26"}),
     ("post-holder-on-date", {"role": "foreign-minister", "state": "Kazakhstan", "date": "2024-06-26"}),
+    ("state-interactions", {"state": "kazakhstan"}),
+    ("state-interactions", {"state": "RU", "to": "2024-06-30"}),
 ]
 
 

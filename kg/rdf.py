@@ -15,6 +15,9 @@ from kg.vocab import DG, WD, bind_prefixes
 MODES = {"in-person": DG.InPerson, "phone": DG.PhoneCall, "video": DG.VideoCall, "session": DG.MultilateralSession}
 LABEL_LANGS = ("en", "ru", "mk", "ar")
 KIND_CLASSES = {"state": DG.State, "org": DG.Organization, "city": DG.City, "region": DG.Place}
+#: The classes whose members get ``dg:nameKey`` literals, and the predicates whose values are their names.
+ACTOR_CLASSES = (DG.Person, DG.State, DG.Organization)
+NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DG.isoCode)
 
 
 def date_literal(date: PartialDate) -> Literal:
@@ -173,7 +176,8 @@ class GraphBuilder:
         return iri
 
     def finish(self) -> Graph:
-        """Write person labels once every article has contributed its forms; link weak matches."""
+        """Write person labels once every article has contributed its forms; link weak matches; then the
+        name keys of every actor (:func:`add_name_keys`)."""
         for iri, by_lang in self.person_forms.items():
             all_forms = [(lang, f) for lang, forms in sorted(by_lang.items()) for f in forms]
             best = max(all_forms, key=lambda lf: (len(lf[1].split()), lf[1].isascii(), lf[1]))
@@ -191,7 +195,7 @@ class GraphBuilder:
         for key, others in self.possibly_same.items():
             for other in others:
                 self.g.add((mint("person", key), DG.possiblySame, mint("person", other)))
-        return self.g
+        return add_name_keys(self.g)
 
 
 def _labels(g: Graph, iri: URIRef, item: Entry) -> None:
@@ -201,6 +205,34 @@ def _labels(g: Graph, iri: URIRef, item: Entry) -> None:
             g.add((iri, SKOS.prefLabel, Literal(names[0], lang=lang)))
         for alt in [*names[1:], *(item.acronyms.get(lang) or [])]:
             g.add((iri, SKOS.altLabel, Literal(alt, lang=lang)))
+
+
+def name_key(value) -> str:
+    """The ``dg:nameKey`` of one name: the name lower-cased, nothing else changed (it equals SPARQL ``LCASE``).
+
+    >>> name_key(Literal("Sergey Lavrov", lang="en"))
+    'sergey lavrov'
+    >>> name_key(Literal("Сергея Лаврова", lang="ru"))
+    'сергея лаврова'
+    >>> name_key(Literal("KZ"))
+    'kz'
+    >>> name_key(Literal("  Mucunski "))
+    '  mucunski '
+    """
+    return str(value).lower()
+
+
+def add_name_keys(g: Graph) -> Graph:
+    """Give every person, state and organisation of ``g`` one ``dg:nameKey`` per distinct lower-cased name
+    (its ``rdfs:label``, ``skos:prefLabel``, ``skos:altLabel`` in any language, and ``dg:isoCode``), as
+    plain strings, so that a case-insensitive name lookup is an index hit: ``?actor dg:nameKey "lavrov"``.
+    Run on a finished graph, after every label is written; returns ``g``."""
+    actors = {s for cls in ACTOR_CLASSES for s in g.subjects(RDF.type, cls) if isinstance(s, URIRef)}
+    for actor in sorted(actors):
+        keys = {name_key(v) for p in NAME_PREDICATES for v in g.objects(actor, p) if isinstance(v, Literal)}
+        for key in sorted(keys):
+            g.add((actor, DG.nameKey, Literal(key)))
+    return g
 
 
 def _dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:

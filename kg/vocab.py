@@ -72,6 +72,7 @@ class DG(DefinedNamespace):
     lastObserved: URIRef
     contentHash: URIRef
     isoCode: URIRef
+    nameKey: URIRef
 
 
 SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")

@@ -42,7 +42,7 @@ CLASSES = [
 MODES = ["InPerson", "PhoneCall", "VideoCall", "MultilateralSession"]
 DATA_PROPERTIES = [
     "date", "quote", "startOffset", "endOffset", "roleLabel", "observedOn", "firstObserved", "lastObserved",
-    "contentHash", "isoCode",
+    "contentHash", "isoCode", "nameKey",
 ]  # fmt: skip
 OBJECT_PROPERTIES = [t for t in DG_TERMS if t[0].islower() and t not in DATA_PROPERTIES]
 
@@ -135,6 +135,8 @@ def test_term_kinds(core):
         (DG.affiliation, RDFS.subPropertyOf, ORG.memberOf),
         (DG.startOffset, RDFS.range, XSD.nonNegativeInteger),
         (DG.quote, RDFS.range, XSD.string),
+        (DG.nameKey, RDFS.range, XSD.string),
+        (DG.nameKey, RDFS.domain, DG.Actor),
     ],
 )
 def test_alignments(core, triple):

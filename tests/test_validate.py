@@ -89,6 +89,8 @@ CHANGES = {
     "article-without-id": (lambda g: _drop(g, ARTICLE, DCTERMS.identifier), A, "dcterms:identifier", MIN),
     "article-without-language": (lambda g: _drop(g, ARTICLE, DCTERMS.language), A, "dcterms:language", MIN),
     "affiliation-not-state": (lambda g: g.add((BORG, DG.affiliation, MEETING)), P, "dg:affiliation", OR),
+    "name-key-with-language": (lambda g: g.add((BORG, DG.nameKey, Literal("ian borg", lang="en"))), P, "dg:nameKey",
+                               "DatatypeConstraintComponent"),
 }  # fmt: skip
 
 

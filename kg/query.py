@@ -358,9 +358,20 @@ def actors_named(store: Store, name: str) -> tuple[URIRef, ...]:
     return tuple(sorted({term for term in found if isinstance(term, URIRef)}))
 
 
+_NOTATION_SCAN = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?concept ?key WHERE { ?concept skos:notation ?notation FILTER(STR(?notation) = ?key) }"""
+
+
+def concepts_noted(store: Store, notation: str) -> tuple[URIRef, ...]:
+    """The concepts (topics, roles) whose ``skos:notation`` is ``notation``; sorted."""
+    found = store.query(_NOTATION_SCAN, {"key": Literal(notation)})
+    return tuple(sorted({row[0] for row in found if isinstance(row[0], URIRef)}))
+
+
 def resolve_names(store: Store, query: NamedQuery, bindings: dict[str, Node]) -> dict[str, tuple[Node, ...]]:
     """The actors each "IRI or name" parameter denotes, for the variable its header names (``-> ?v``):
-    the IRI given, or every actor with that name (:func:`actors_named`), none if nobody has it.
+    the IRI given, or every actor with that name (:func:`actors_named`), none if nobody has it; for a
+    "notation or IRI" parameter the concepts with that notation (:func:`concepts_noted`).
 
     The query still tests the name itself; binding the resolved variable first lets the engine start
     from the actors' own triples instead of reading every label (a person's meetings at 10^6 triples:
@@ -371,7 +382,12 @@ def resolve_names(store: Store, query: NamedQuery, bindings: dict[str, Node]) ->
         term = bindings.get(param.name)
         if not param.resolves or term is None:
             continue
-        values[param.resolves] = (term,) if isinstance(term, URIRef) else actors_named(store, str(term))
+        if isinstance(term, URIRef):
+            values[param.resolves] = (term,)
+        elif param.kind.startswith("notation"):
+            values[param.resolves] = concepts_noted(store, str(term))
+        else:
+            values[param.resolves] = actors_named(store, str(term))
     return values
 
 

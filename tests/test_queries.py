@@ -734,6 +734,8 @@ RESOLVED_CASES = [
     ("post-holder-on-date", {"role": "foreign-minister", "state": "Kazakhstan", "date": "2024-06-26"}),
     ("state-interactions", {"state": "kazakhstan"}),
     ("state-interactions", {"state": "RU", "to": "2024-06-30"}),
+    ("meetings-on-topic-in-period", {"topic": "security"}),
+    ("meetings-on-topic-in-period", {"topic": "topic:security", "from": "2023-06-01"}),
 ]
 
 

@@ -46,6 +46,7 @@ REPLICATED = ("article", "meeting", "evidence", "person", "tenure")
 LABELS = {"http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#prefLabel",
           "http://www.w3.org/2004/02/skos/core#altLabel"}
 IDENTIFIER = "http://purl.org/dc/terms/identifier"
+NAME_KEY = "https://w3id.org/diplograph/ontology#nameKey"  # lower-cased labels: renamed like them
 #: Queries that look up one thing (target: < 50 ms median at 10^6 triples on the store); the rest aggregate
 #: or list the whole graph (target: < 3 s).
 SELECTIVE = {"meeting-card", "meeting-evidence", "meetings-between", "meetings-of-actor", "posts-of-person",
@@ -87,8 +88,8 @@ def _rename(term, k: int):
 def _renamed(triple: ox.Triple, k: int) -> ox.Triple:
     s, p, o = triple.subject, triple.predicate, triple.object
     if isinstance(o, ox.Literal) and _kind(s) in ("person", "article") and (
-            p.value in LABELS or p.value == IDENTIFIER):
-        suffix = f" r{k}" if p.value in LABELS else f"-r{k}"
+            p.value in LABELS or p.value == IDENTIFIER or p.value == NAME_KEY):
+        suffix = f"-r{k}" if p.value == IDENTIFIER else f" r{k}"
         o = ox.Literal(o.value + suffix, language=o.language) if o.language else \
             ox.Literal(o.value + suffix, datatype=o.datatype)
     return ox.Triple(_rename(s, k), p, _rename(o, k))

@@ -368,7 +368,7 @@ def concepts_noted(store: Store, notation: str) -> tuple[URIRef, ...]:
     return tuple(sorted({row[0] for row in found if isinstance(row[0], URIRef)}))
 
 
-def resolve_names(store: Store, query: NamedQuery, bindings: dict[str, Node]) -> dict[str, tuple[Node, ...]]:
+def resolve_names(store: Store, params: Iterable[Param], bindings: dict[str, Node]) -> dict[str, tuple[Node, ...]]:
     """The actors each "IRI or name" parameter denotes, for the variable its header names (``-> ?v``):
     the IRI given, or every actor with that name (:func:`actors_named`), none if nobody has it; for a
     "notation or IRI" parameter the concepts with that notation (:func:`concepts_noted`).
@@ -378,7 +378,7 @@ def resolve_names(store: Store, query: NamedQuery, bindings: dict[str, Node]) ->
     ~200 ms -> a few ms on Oxigraph).
     """
     values: dict[str, tuple[Node, ...]] = {}
-    for param in query.params:
+    for param in params:
         term = bindings.get(param.name)
         if not param.resolves or term is None:
             continue
@@ -398,7 +398,7 @@ def run_named(store: Store, query: NamedQuery, bindings: dict[str, Node] | None 
     bindings = dict(bindings or {})
     check_params(query, bindings)
     try:
-        values = resolve_names(store, query, bindings)
+        values = resolve_names(store, query.params, bindings)
         return store.query(query.text, bindings, timeout_s=timeout_s, max_rows=max_rows, values=values)
     except QueryError as error:
         raise QueryError(f"{query.name}: {error}") from None

@@ -188,7 +188,13 @@ def _answer(store, request: dict[str, Any], max_rows: int) -> Reply:
     from kg.store import ResultTooLarge
 
     try:
-        result = store.query(request["query"], request.get("bindings") or {}, max_rows=max_rows)
+        bindings = request.get("bindings") or {}
+        values = {}
+        if request.get("resolves"):  # the text of a named query: its names resolved first, as run_named does
+            from kg.query import resolve_names
+
+            values = resolve_names(store, request["resolves"], bindings)
+        result = store.query(request["query"], bindings, max_rows=max_rows, values=values)
         name = negotiate(result.kind, request.get("accept"), request.get("format"))
         if name is None:
             wanted = "RDF (text/turtle, application/n-triples, application/ld+json, application/rdf+xml)" \
@@ -403,11 +409,23 @@ class SparqlServer(ThreadingHTTPServer):
         self.quiet = quiet
         self.queries_dir = queries_dir
         self._static_cache: dict[str, tuple[bytes, bytes]] = {}
+        self._named_by_text: dict[str, tuple] | None = None
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
+
+    def resolving_params(self, query: str) -> tuple:
+        """The "IRI or name -> ?v" parameters of the named query whose text this is (the browser page
+        sends the files' text), so that the endpoint resolves names first as ``diplograph query`` does;
+        empty for any other query."""
+        from kg.query import list_queries
+
+        if self._named_by_text is None:
+            self._named_by_text = {named.text.strip(): tuple(p for p in named.params if p.resolves)
+                                   for named in list_queries(self.queries_dir)}
+        return self._named_by_text.get(query.strip(), ())
 
     def catalogue_json(self) -> bytes:
         from kg.query import list_queries
@@ -674,6 +692,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         request = {
             "query": query,
             "bindings": bindings,
+            "resolves": self.server.resolving_params(query),
             "accept": self.headers.get("Accept"),
             "format": (fields.get("format") or [None])[0],
         }

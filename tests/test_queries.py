@@ -761,5 +761,5 @@ def test_a_name_resolves_to_every_actor_with_that_name_ignoring_case(stores):
     assert actors_named(stores["oxigraph"], "IAN BORG") == actors_named(stores["rdflib"], "ian borg") == (borg,)
     assert actors_named(stores["oxigraph"], "Nobody Atall") == ()
     named = resolve_query_name("meetings-between")
-    values = resolve_names(stores["oxigraph"], named, {"a": URIRef("urn:x"), "b": Literal("Ian Borg")})
+    values = resolve_names(stores["oxigraph"], named.params, {"a": URIRef("urn:x"), "b": Literal("Ian Borg")})
     assert values == {"sideA": (URIRef("urn:x"),)}

@@ -222,3 +222,41 @@ def test_a_bare_oxigraph_directory_opens(tmp_path):
         open_store(tmp_path / "empty")
     with pytest.raises(StoreError, match="only be opened with the oxigraph backend"):
         open_store(tmp_path / "raw", backend="rdflib")
+
+
+def test_values_go_where_the_variable_is_used_and_nowhere_strings_or_comments_could_fool_it():
+    from kg.store import where_groups, with_values
+
+    text = ('PREFIX x: <http://e.org/{WHERE}#> # SELECT { WHERE {\n'
+            'SELECT ?a (EXISTS { ?a ?p "}" } AS ?e) WHERE {\n'
+            '  ?a x:p "WHERE { ?b }" .\n'
+            '  { SELECT ?b WHERE { ?b x:q ?c } }\n'
+            '  { SELECT ?c WHERE { ?c x:r 1 } }\n'
+            '}')
+    groups = where_groups(text)
+    assert [top for *_, top in groups] == [True, False, False]
+    bound = with_values(text, {"b": [URIRef("urn:b")]})
+    assert bound.count("VALUES ?b { <urn:b> }") == 2  # the outer pattern and the sub-select that uses ?b
+    assert "{ VALUES ?b { <urn:b> } ?b x:q ?c }" in bound and "{ ?c x:r 1 }" in bound
+    only_top = with_values(text, {"b": [URIRef("urn:b")]}, everywhere=False)
+    assert only_top.count("VALUES ?b") == 1
+    assert with_values("ASK { ?s ?p ?o }", {"s": []}) == "ASK { VALUES ?s {  } ?s ?p ?o }"
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    assert with_values(construct, {"s": [Literal("a\"b")]}) == \
+        'CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?s { "a\\"b" } ?s ?p ?o }'
+    with pytest.raises(QueryError):
+        with_values("CONSTRUCT WHERE { ?s ?p ?o }", {"s": [URIRef("urn:a")]})
+    with pytest.raises(QueryError):
+        with_values("SELECT * WHERE { ?s ?p ?o }", {"s": [BNode()]})
+
+
+def test_values_bind_a_set_on_both_engines():
+    data = '<urn:a> <urn:p> "1" .\n<urn:b> <urn:p> "2" .\n<urn:c> <urn:p> "3" .\n'
+    for backend in ("oxigraph", "rdflib"):
+        store = open_store(None, backend=backend)
+        store.load(data=data, format="nt")
+        rows = store.query("SELECT ?s ?o WHERE { ?s <urn:p> ?o } ORDER BY ?s",
+                           values={"s": [URIRef("urn:a"), URIRef("urn:c")]}).rows()
+        assert [str(s) for s, _ in rows] == ["urn:a", "urn:c"], backend
+        with pytest.raises(QueryError, match="no variable"):
+            store.query("SELECT ?s WHERE { ?s ?p ?o }", values={"nope": [URIRef("urn:a")]})

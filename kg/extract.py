@@ -245,8 +245,9 @@ def _meetings(
         planned = not real
         real = real or said
         if not real:
-            if records and _cues(doc, parse, "discussed"):
-                records.extend(_discussed_with(doc, parses, index, records, persons, mention_entity))
+            discussed = _cues(doc, parse, "discussed") if records else []
+            if discussed:
+                records.extend(_discussed_with(doc, parses, index, records, persons, mention_entity, discussed[0]))
             continue
         cut = len(parse.tokens) if planned else _cut(parse, real[0])
         attendance = _cues(doc, parse, "attendance")
@@ -348,7 +349,7 @@ def _subjectless_clauses(
 
 def _discussed_with(
     doc: Document, parses: list[SentenceParse], index: int, records: list[MeetingRecord],
-    persons: dict[str, PersonEntity], mention_entity: dict[int, str],
+    persons: dict[str, PersonEntity], mention_entity: dict[int, str], cue: Match,
 ) -> list[MeetingRecord]:
     """"С X обсуждались ..., а с Y — ...", "Со X беше разменето мислење ..., а со Y за ...": after a meeting, a
     sentence with no meeting word that tells, counterpart by counterpart, what was discussed. The person the
@@ -363,7 +364,6 @@ def _discussed_with(
     host = Participant("person", before.pop()) if len(before) == 1 else _main_person(records, persons, people)
     if host is None:
         return []
-    cue = _cues(doc, parse, "discussed")[0]
     parse.sequence.append(cue)  # told as the next step of the meeting before: that meeting's day
     out = []
     for k, (start, clause) in enumerate(clauses):

@@ -400,8 +400,9 @@ def run_named(store: Store, query: NamedQuery, bindings: dict[str, Node] | None 
     try:
         values = resolve_names(store, query.params, bindings)
         return store.query(query.text, bindings, timeout_s=timeout_s, max_rows=max_rows, values=values)
-    except QueryError as error:
-        raise QueryError(f"{query.name}: {error}") from None
+    except QueryError as error:  # named, and of its own class (a QueryTimeout stays one)
+        error.args = (f"{query.name}: {error}",)
+        raise
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ engine, and so is ``SERVICE`` (it would make the engine fetch URLs) unless ``all
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as _dt
 import hashlib
@@ -481,8 +482,8 @@ class Store:
             if name not in shape.variables:
                 raise QueryError(f"cannot bind ?{name}: the query has no variable of that name")
         if values:
-            sparql = with_values(sparql, {name: terms for name, terms in values.items()
-                                          if self.empty_values or list(terms)})
+            sets = {name: tuple(terms) for name, terms in values.items()}
+            sparql = with_values(sparql, {name: terms for name, terms in sets.items() if terms or self.empty_values})
         if timeout_s is None:
             return self._execute(sparql, bindings, max_rows, shape)
         return _run_with_time_limit(
@@ -566,10 +567,11 @@ class OxigraphStore(Store):
             raise StoreError("the store is closed")
         substitutions = {ox.Variable(name): rdflib_to_ox(term) for name, term in bindings.items()}
         constants = {name: [term] for name, term in bindings.items() if isinstance(term, (URIRef, Literal))}
-        if constants and shape.form == "SELECT" and any(top for *_, top in where_groups(sparql)):
+        if constants and shape.form == "SELECT":
             # the same values again as a leading VALUES block: Oxigraph plans from those as from
             # constants, not from substitutions (a person's meetings: 290 ms -> 8 ms at 10^6 triples)
-            sparql = with_values(sparql, constants, everywhere=False)
+            with contextlib.suppress(QueryError):  # no WHERE pattern to put them in: substitutions only
+                sparql = with_values(sparql, constants, everywhere=False)
         try:
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:

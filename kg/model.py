@@ -8,7 +8,7 @@ from one of these to the next; nothing here knows about RDF or files.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rdflib.namespace import XSD
 
@@ -206,3 +206,16 @@ class ArticleExtraction:
     mentions: list[Mention]
     persons: dict[str, PersonEntity]
     meetings: list[MeetingRecord]
+
+    def for_graph(self) -> ArticleExtraction:
+        """This extraction without what linking identities and writing RDF never read (sentences, mentions,
+        each person's mentions): about a fifth of its memory, for a build that holds every article's.
+
+        >>> doc = Document("a1", "a1.txt", "Text.", 0, "en")
+        >>> person = PersonEntity("p1", PersonName("A B", ("A",), "B"), "en", {"A B"}, [], ["a mention"])
+        >>> slim = ArticleExtraction(doc, ["a sentence"], ["a mention"], {"p1": person}, []).for_graph()
+        >>> slim.sentences, slim.mentions, slim.persons["p1"].mentions, slim.persons["p1"].forms
+        ([], [], [], {'A B'})
+        """
+        persons = {key: replace(person, mentions=[]) for key, person in self.persons.items()}
+        return ArticleExtraction(self.document, [], [], persons, self.meetings)

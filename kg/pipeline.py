@@ -33,7 +33,7 @@ from kg.lang import supported_languages
 from kg.model import ArticleExtraction, Document
 from kg.parallel import Workers, extract_payload, read_article
 from kg.rdf import data_graph
-from kg.serialize import turtle_bytes, write_atomic
+from kg.serialize import write_atomic, write_turtle
 from kg.vocab import bind_prefixes
 
 STAGES = ("read", "extract", "link", "to_rdf", "write", "store", "html")
@@ -156,13 +156,14 @@ def extract_cached(
 ) -> list[ArticleExtraction]:
     """Stage "extract" with the cache in ``cache_dir`` (None: no cache): cached extractions are reused,
     the others extracted (by ``extractor``, else on ``workers``) and stored; entries of articles no longer
-    present are dropped. Counts go to ``report``."""
+    present are dropped. Counts go to ``report``. The cache keeps whole extractions; what is returned is
+    what the next stages read (:meth:`ArticleExtraction.for_graph`), as every article's is held at once."""
     if extractor is None:
         def extractor(docs: Sequence[Document]) -> Iterable[bytes]:
             return workers.map(extract_payload, docs, label="extract")
 
     if cache_dir is None:
-        extractions = [decode_extraction(payload, doc)
+        extractions = [decode_extraction(payload, doc).for_graph()
                        for doc, payload in zip(documents, extractor(documents), strict=True)]
         report.extracted = len(extractions)
         return extractions
@@ -171,12 +172,12 @@ def extract_cached(
         for i, doc in enumerate(documents):
             cached = cache.get(doc)
             if cached is not None:
-                found[i] = cached
+                found[i] = cached.for_graph()
         missing = [doc for i, doc in enumerate(documents) if i not in found]
         report.reused = len(found)
         fresh: list[ArticleExtraction] = []
         for doc, payload in zip(missing, extractor(missing), strict=True):
-            fresh.append(decode_extraction(payload, doc))
+            fresh.append(decode_extraction(payload, doc).for_graph())
             cache.put(doc, payload)
             if cache.pending >= CACHE_COMMIT_EVERY:
                 cache.commit()
@@ -267,7 +268,7 @@ def build(
             with report.timed("validate"):
                 check_shapes(graph, out / CACHE_DIR if cache else None, workers)
     with report.timed("write"):
-        write_atomic(out / "graph.ttl", turtle_bytes(graph))
+        write_turtle(graph, out / "graph.ttl")
     if store:
         from kg.store import build_store
 

@@ -8,6 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.iri import mint
+from kg.memgraph import compact_graph
 from kg.model import ArticleExtraction, MeetingRecord, PartialDate, Participant, PersonEntity
 from kg.registry import Entry, entry
 from kg.vocab import DG, WD, bind_prefixes
@@ -37,8 +38,8 @@ class GraphBuilder:
     """Accumulates the data graph for a set of article extractions."""
 
     def __init__(self, person_keys: dict[tuple[str, str], str], possibly_same: dict[str, set[str]]):
-        # One graph, no named graphs: rdflib's context-free store adds triples faster and in less memory.
-        self.g = Graph(store="SimpleMemory")
+        # One graph on a store indexed by subject and class only: a quarter of rdflib's memory per triple.
+        self.g = compact_graph()
         bind_prefixes(self.g)
         self.person_keys = person_keys
         self.possibly_same = possibly_same

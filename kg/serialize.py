@@ -4,17 +4,23 @@ The same graph always gives the same bytes, in the layout of rdflib's ``longturt
 sorted by IRI, ``a`` first and then predicates by IRI, one object per line, with the project's prefixes.
 Subjects described with blank nodes (OWL class expressions, lists of the ontology) go through rdflib's
 ``longturtle`` with ``canon=True``; everything else (all the data: it has no blank nodes) is written by
-:func:`_write_plain`, which does the same thing about fifty times faster. Files are replaced atomically
-(written beside the target, fsynced, then renamed) so a crash never leaves a half-written export behind.
+:func:`_plain_block`, which does the same thing about fifty times faster. :func:`write_turtle` streams the
+blocks to a file one subject at a time, so a large graph's text is never held in memory. Files are replaced
+atomically (written beside the target, fsynced, then renamed) so a crash never leaves a half-written export
+behind.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -38,21 +44,53 @@ def turtle_bytes(graph: Graph) -> bytes:
     .
     <BLANKLINE>
     """
+    parts: list[str] = []
+    used = _write_body(graph, parts.append)
+    return (_prefix_lines(used) + "".join(parts)).encode("utf-8") if parts else b""
+
+
+def write_turtle(graph: Graph, path: Path) -> None:
+    """Write :func:`turtle_bytes` of ``graph`` to ``path`` atomically, without holding the text in memory.
+
+    The blocks go to a temporary file first, because the ``PREFIX`` lines that lead the file name only
+    the prefixes the blocks turned out to use."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=Path(path).parent) as body:
+        used = _write_body(graph, lambda text: body.write(text.encode("utf-8")))
+        size = body.tell()
+        body.seek(0)
+        with atomic_writer(path) as handle:
+            if size:
+                handle.write(_prefix_lines(used).encode("utf-8"))
+                shutil.copyfileobj(body, handle, 1 << 20)
+
+
+#: Rendered terms remembered while writing (cleared when full, so a huge graph's terms are not all held).
+TERM_CACHE_LIMIT = 200_000
+
+
+def _prefix_lines(used: set[str]) -> str:
+    prefixes = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in sorted(used))
+    return prefixes + "\n" if prefixes else ""
+
+
+def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
+    """Write every subject's block of ``graph`` in subject order, a blank line between two; return the
+    prefixes the blocks use."""
     with_blank: set = set()
+    subjects: set = set()
     for s, _, o in graph:
+        subjects.add(s)
         if isinstance(s, BNode) or isinstance(o, BNode):
             with_blank.add(s)
     nested = Graph()
     bind_prefixes(nested)
-    plain: dict[URIRef, list[tuple]] = defaultdict(list)
-    for s, p, o in graph:
-        if s in with_blank or isinstance(s, BNode):
+    for s in with_blank:
+        for p, o in graph.predicate_objects(s):
             nested.add((s, p, o))
-        else:
-            plain[s].append((p, o))
     used: set[str] = set()
     cache: dict[str, str] = {}
-    blocks = _plain_blocks(plain, used, cache)
+    entries: list[tuple[str, str | None]] = [(str(s), None) for s in subjects if s not in with_blank]
     if len(nested):
         text = nested.serialize(format="longturtle", canon=True)
         lines = text.splitlines(keepends=True)
@@ -65,11 +103,20 @@ def turtle_bytes(graph: Graph) -> bytes:
             block = block.strip("\n")
             if block:
                 first = block.split("\n", 1)[0]
-                blocks.append((by_text.get(first, first), block + "\n.\n\n"))
-    blocks.sort(key=lambda item: item[0])
-    prefixes = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in sorted(used))
-    text = (prefixes + "\n" if prefixes else "") + "".join(block for _, block in blocks)
-    return text.rstrip("\n").encode("utf-8") + b"\n" if text.strip() else b""
+                entries.append((by_text.get(first, first), block + "\n.\n"))
+    terms = {str(s): s for s in subjects if s not in with_blank}
+    del subjects
+    entries.sort(key=lambda entry: entry[0])  # stable: blocks of one key stay in the serializer's order
+    for i, (key, block) in enumerate(entries):
+        if i:
+            write("\n")
+        if block is None:
+            subject = terms[key]
+            block = _plain_block(subject, graph.predicate_objects(subject), used, cache)
+            if len(cache) > TERM_CACHE_LIMIT:
+                cache.clear()
+        write(block)
+    return used
 
 
 _NAMESPACES = sorted(((str(ns), name) for name, ns in PREFIXES.items()), key=lambda item: -len(item[0]))
@@ -105,32 +152,37 @@ def _literal(term: Literal, used: set[str], cache: dict[str, str]) -> str:
     return f'"{lexical}"^^{_iri(str(term.datatype), used, cache)}'
 
 
-def _plain_blocks(subjects: dict[URIRef, list[tuple]], used: set[str], cache: dict[str, str]) -> list[tuple[str, str]]:
-    """(subject IRI, Turtle block) for subjects without blank nodes, laid out as ``longturtle`` does."""
+def _plain_block(subject: URIRef, pairs, used: set[str], cache: dict[str, str]) -> str:
+    """The Turtle block of a subject without blank nodes, laid out as ``longturtle`` does."""
 
     def term(node) -> str:
         return _literal(node, used, cache) if isinstance(node, Literal) else _iri(str(node), used, cache)
 
-    blocks = []
-    for subject, pairs in subjects.items():
-        by_predicate: dict[URIRef, list] = defaultdict(list)
-        for p, o in pairs:
-            by_predicate[p].append(o)
-        out = [term(subject) + "\n"]
-        for predicate in sorted(by_predicate, key=lambda p: (p != RDF.type, str(p))):
-            name = "a" if predicate == RDF.type else term(predicate)
-            objects = sorted({term(o) for o in by_predicate[predicate]})
-            if len(objects) == 1:
-                out.append(f"    {name} {objects[0]} ;\n")
-            else:
-                out.append(f"    {name}\n" + " ,\n".join(f"        {o}" for o in objects) + " ;\n")
-        out.append(".\n\n")
-        blocks.append((str(subject), "".join(out)))
-    return blocks
+    by_predicate: dict[URIRef, list] = defaultdict(list)
+    for p, o in pairs:
+        by_predicate[p].append(o)
+    out = [term(subject) + "\n"]
+    for predicate in sorted(by_predicate, key=lambda p: (p != RDF.type, str(p))):
+        name = "a" if predicate == RDF.type else term(predicate)
+        objects = sorted({term(o) for o in by_predicate[predicate]})
+        if len(objects) == 1:
+            out.append(f"    {name} {objects[0]} ;\n")
+        else:
+            out.append(f"    {name}\n" + " ,\n".join(f"        {o}" for o in objects) + " ;\n")
+    out.append(".\n")
+    return "".join(out)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically: readers see the old file or the new one."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write in place of ``path``; it replaces ``path`` atomically when the block ends
+    without an error, and is deleted otherwise (the old ``path`` stays)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_temporaries(path)
@@ -140,7 +192,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.chmod(tmp_name, 0o666 & ~umask)  # a normal file for its readers, not mkstemp's 0600
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)

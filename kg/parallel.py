@@ -72,16 +72,18 @@ def read_article(path: str | Path) -> Document | tuple[str, str]:
 
 
 def extract_payload(doc: Document) -> bytes:
-    """Extract one article and encode the result as a cache entry (:func:`kg.cache.encode_extraction`).
+    """Extract one article and encode the part of it the graph is built from
+    (:meth:`~kg.model.ArticleExtraction.for_graph`) as a cache entry (:func:`kg.cache.encode_extraction`).
 
     Workers send back encoded entries rather than objects: the parent stores them in the cache as they
-    are and decodes each once.
+    are and decodes each once. Sentences and mentions are not sent: a fifth of the bytes to pickle, move,
+    store and decode.
     """
     from kg.cache import encode_extraction
     from kg.extract import extract
 
     try:
-        return encode_extraction(extract(doc))
+        return encode_extraction(extract(doc).for_graph())
     except Exception as error:
         raise RuntimeError(f"{doc.path}: extraction failed: {type(error).__name__}: {error}") from error
 

@@ -141,7 +141,9 @@ def _read_cached(paths: list, workers: Workers | None, cache_dir: Path | None, r
 
 
 def extract_all(documents: list[Document], jobs: int | None = 1) -> list[ArticleExtraction]:
-    """Stage "extract": one pure call per article (in ``jobs`` processes; ``None``: all cores)."""
+    """Stage "extract": one pure call per article (in ``jobs`` processes; ``None``: all cores), each
+    extraction reduced to what the next stages read (:meth:`ArticleExtraction.for_graph`; the whole of one is
+    :func:`kg.extract.extract`)."""
     with Workers(jobs) as workers:
         return [decode_extraction(payload, doc)
                 for doc, payload in zip(documents, workers.map(extract_payload, documents), strict=True)]
@@ -156,14 +158,14 @@ def extract_cached(
 ) -> list[ArticleExtraction]:
     """Stage "extract" with the cache in ``cache_dir`` (None: no cache): cached extractions are reused,
     the others extracted (by ``extractor``, else on ``workers``) and stored; entries of articles no longer
-    present are dropped. Counts go to ``report``. The cache keeps whole extractions; what is returned is
-    what the next stages read (:meth:`ArticleExtraction.for_graph`), as every article's is held at once."""
+    present are dropped. Counts go to ``report``. Extractions are those of :func:`kg.parallel.extract_payload`:
+    what linking and RDF read (:meth:`ArticleExtraction.for_graph`), as every article's is held at once."""
     if extractor is None:
         def extractor(docs: Sequence[Document]) -> Iterable[bytes]:
             return workers.map(extract_payload, docs, label="extract")
 
     if cache_dir is None:
-        extractions = [decode_extraction(payload, doc).for_graph()
+        extractions = [decode_extraction(payload, doc)
                        for doc, payload in zip(documents, extractor(documents), strict=True)]
         report.extracted = len(extractions)
         return extractions
@@ -172,12 +174,12 @@ def extract_cached(
         for i, doc in enumerate(documents):
             cached = cache.get(doc)
             if cached is not None:
-                found[i] = cached.for_graph()
+                found[i] = cached
         missing = [doc for i, doc in enumerate(documents) if i not in found]
         report.reused = len(found)
         fresh: list[ArticleExtraction] = []
         for doc, payload in zip(missing, extractor(missing), strict=True):
-            fresh.append(decode_extraction(payload, doc).for_graph())
+            fresh.append(decode_extraction(payload, doc))
             cache.put(doc, payload)
             if cache.pending >= CACHE_COMMIT_EVERY:
                 cache.commit()

@@ -35,6 +35,7 @@ from rdflib.store import Store
 
 #: Objects of one (subject, predicate) are a tuple up to this many, then a dict (membership in O(1)).
 TUPLE_LIMIT = 12
+_TYPE = RDF.type
 
 
 def compact_graph() -> Graph:
@@ -67,7 +68,7 @@ class CompactMemory(Store):
         self.identifier = identifier
         self._by_subject: dict = {}
         self._by_class: dict = {}
-        self._terms: dict = {}
+        self._terms: dict = {_TYPE: _TYPE}
         self._by_object: dict | None = None
         self._size = 0
         self._namespace: dict[str, URIRef] = {}
@@ -81,26 +82,28 @@ class CompactMemory(Store):
         s = terms.setdefault(s, s)
         p = terms.setdefault(p, p)
         o = terms.setdefault(o, o)
+        # Terms are interned, so two are equal exactly when they are the same object.
         predicates = self._by_subject.get(s)
         if predicates is None:
-            predicates = self._by_subject[s] = {}
-        held = predicates.get(p)
-        if held is None:
-            predicates[p] = o
-        elif isinstance(held, dict):
-            if o in held:
-                return
-            held[o] = None
-        elif isinstance(held, tuple):
-            if o in held:
-                return
-            predicates[p] = held + (o,) if len(held) < TUPLE_LIMIT else dict.fromkeys((*held, o))
+            self._by_subject[s] = {p: o}
         else:
-            if held == o:
+            held = predicates.get(p)
+            if held is None:
+                predicates[p] = o
+            elif held is o:
                 return
-            predicates[p] = (held, o)
+            elif type(held) is dict:
+                if o in held:
+                    return
+                held[o] = None
+            elif type(held) is tuple:
+                if o in held:
+                    return
+                predicates[p] = held + (o,) if len(held) < TUPLE_LIMIT else dict.fromkeys((*held, o))
+            else:
+                predicates[p] = (held, o)
         self._size += 1
-        if p == RDF.type:
+        if p is _TYPE:
             self._by_class.setdefault(o, {})[s] = None
         self._by_object = None
 
@@ -123,7 +126,7 @@ class CompactMemory(Store):
             if not predicates:
                 del self._by_subject[s]
         self._size -= 1
-        if p == RDF.type:
+        if p is _TYPE:
             members = self._by_class[o]
             del members[s]
             if not members:
@@ -139,7 +142,7 @@ class CompactMemory(Store):
             if predicates:
                 yield from self._of_subject(s, predicates, p, o)
             return
-        if p is not None and p == RDF.type:
+        if p is not None and p == _TYPE:
             classes = [o] if o is not None else list(self._by_class)
             for cls in classes:
                 for subject in list(self._by_class.get(cls, ())):

@@ -108,6 +108,11 @@ class Document:
     def body(self) -> str:
         return self.text[self.body_start:]
 
+    def without_text(self) -> Document:
+        """This document's metadata alone (``text`` empty): what a build keeps of each article once its
+        extraction holds the quotes of its evidence (:meth:`ArticleExtraction.for_graph`)."""
+        return replace(self, text="")
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -206,16 +211,29 @@ class ArticleExtraction:
     mentions: list[Mention]
     persons: dict[str, PersonEntity]
     meetings: list[MeetingRecord]
+    #: The text of each evidence span, ``(start, end) -> text``; kept by :meth:`for_graph`, so that a build
+    #: need not keep the document's text. Empty: read the spans from ``document.text``.
+    quotes: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def quote(self, start: int, end: int) -> str:
+        """The text of the evidence span ``[start, end)``."""
+        text = self.quotes.get((start, end))
+        return self.document.text[start:end] if text is None else text
 
     def for_graph(self) -> ArticleExtraction:
         """This extraction without what linking identities and writing RDF never read (sentences, mentions,
-        each person's mentions): about a fifth of its memory, for a build that holds every article's.
+        each person's mentions), with the quotes of its evidence: about a fifth of its memory, and the
+        document's text (another third) can go, for a build that holds every article's.
 
-        >>> doc = Document("a1", "a1.txt", "Text.", 0, "en")
+        >>> doc = Document("a1", "a1.txt", "A met B. Then C.", 0, "en")
         >>> person = PersonEntity("p1", PersonName("A B", ("A",), "B"), "en", {"A B"}, [], ["a mention"])
-        >>> slim = ArticleExtraction(doc, ["a sentence"], ["a mention"], {"p1": person}, []).for_graph()
+        >>> meeting = MeetingRecord([], [(0, 8)])
+        >>> slim = ArticleExtraction(doc, ["a sentence"], ["a mention"], {"p1": person}, [meeting]).for_graph()
         >>> slim.sentences, slim.mentions, slim.persons["p1"].mentions, slim.persons["p1"].forms
         ([], [], [], {'A B'})
+        >>> slim.quotes, replace(slim, document=doc.without_text()).quote(0, 8)
+        ({(0, 8): 'A met B.'}, 'A met B.')
         """
         persons = {key: replace(person, mentions=[]) for key, person in self.persons.items()}
-        return ArticleExtraction(self.document, [], [], persons, self.meetings)
+        quotes = {span: self.quote(*span) for meeting in self.meetings for span in meeting.evidence}
+        return ArticleExtraction(self.document, [], [], persons, self.meetings, quotes)

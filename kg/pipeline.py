@@ -36,7 +36,7 @@ from kg.rdf import data_graph
 from kg.serialize import write_atomic, write_turtle
 from kg.vocab import bind_prefixes
 
-STAGES = ("read", "extract", "link", "to_rdf", "write", "store", "html")
+STAGES = ("read", "extract", "link", "to_rdf", "validate", "write", "html", "store")
 
 #: Extract stage: a function from documents to encoded extractions (:func:`kg.cache.encode_extraction`),
 #: one per document, in order. The default runs :func:`kg.parallel.extract_payload` on the build's workers;
@@ -135,6 +135,8 @@ def _read_cached(paths: list, workers: Workers | None, cache_dir: Path | None, r
             found[i] = doc
             if keys[i] is not None and isinstance(doc, Document):
                 cache.put_document(keys[i], doc)
+                if cache.pending >= CACHE_COMMIT_EVERY:
+                    cache.commit()  # queued documents are pickles beside the documents themselves
         cache.commit()
         cache.prune_documents(key for key in keys if key is not None)
     return [found[i] for i in range(len(paths))]
@@ -158,14 +160,14 @@ def extract_cached(
 ) -> list[ArticleExtraction]:
     """Stage "extract" with the cache in ``cache_dir`` (None: no cache): cached extractions are reused,
     the others extracted (by ``extractor``, else on ``workers``) and stored; entries of articles no longer
-    present are dropped. Counts go to ``report``. Extractions are those of :func:`kg.parallel.extract_payload`:
-    what linking and RDF read (:meth:`ArticleExtraction.for_graph`), as every article's is held at once."""
+    present are dropped. Counts go to ``report``. What is returned of each extraction is what linking and RDF
+    read (:func:`_kept`), as every article's is held at once."""
     if extractor is None:
         def extractor(docs: Sequence[Document]) -> Iterable[bytes]:
             return workers.map(extract_payload, docs, label="extract")
 
     if cache_dir is None:
-        extractions = [decode_extraction(payload, doc)
+        extractions = [_kept(decode_extraction(payload, doc))
                        for doc, payload in zip(documents, extractor(documents), strict=True)]
         report.extracted = len(extractions)
         return extractions
@@ -174,12 +176,12 @@ def extract_cached(
         for i, doc in enumerate(documents):
             cached = cache.get(doc)
             if cached is not None:
-                found[i] = cached
+                found[i] = _kept(cached)
         missing = [doc for i, doc in enumerate(documents) if i not in found]
         report.reused = len(found)
         fresh: list[ArticleExtraction] = []
         for doc, payload in zip(missing, extractor(missing), strict=True):
-            fresh.append(decode_extraction(payload, doc))
+            fresh.append(_kept(decode_extraction(payload, doc)))
             cache.put(doc, payload)
             if cache.pending >= CACHE_COMMIT_EVERY:
                 cache.commit()
@@ -188,6 +190,14 @@ def extract_cached(
         report.stale += cache.prune(document_key(doc) for doc in documents) + cache.invalidated
     fresh.reverse()
     return [found[i] if i in found else fresh.pop() for i in range(len(documents))]
+
+
+def _kept(extraction: ArticleExtraction) -> ArticleExtraction:
+    """What a build holds of an article's extraction until the graph is built: :meth:`ArticleExtraction.for_graph`
+    (whatever the extractor sent) with the document's metadata but not its text (the quotes are kept)."""
+    slim = extraction.for_graph()
+    slim.document = slim.document.without_text()
+    return slim
 
 
 def to_graph(extractions: list[ArticleExtraction], with_ontology: bool = True) -> Graph:
@@ -260,25 +270,27 @@ def build(
         say(f"read {len(documents)} article(s)")
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)
+        report.built = len(documents)
+        del documents  # the extractions hold what is needed of them
         with report.timed("link+to_rdf"):
             graph = to_graph(extractions)
-        report.built = len(documents)
         report.meetings = sum(len(ex.meetings) for ex in extractions)
         report.triples = len(graph)
-        del extractions, documents
+        del extractions
         if validate:
             with report.timed("validate"):
                 check_shapes(graph, out / CACHE_DIR if cache else None, workers)
     with report.timed("write"):
         write_turtle(graph, out / "graph.ttl")
-    if store:
-        from kg.store import build_store
-
-        with report.timed("store"):
-            build_store(out / "graph.ttl", out / "store")
     if html:
         from kg.html import write_graph_html
 
         with report.timed("html"):
             write_graph_html(graph, out / "graph.html")
+    del graph  # the store loads graph.ttl; its loader should not have to share memory with the graph
+    if store:
+        from kg.store import build_store
+
+        with report.timed("store"):
+            build_store(out / "graph.ttl", out / "store")
     return report

@@ -171,7 +171,7 @@ class GraphBuilder:
                 g.add((iri, DG.evidence, ev))
                 g.add((ev, RDF.type, DG.Evidence))
                 g.add((ev, DG.inArticle, article_iri(doc.id)))
-                g.add((ev, DG.quote, Literal(doc.text[ev_start:ev_end])))
+                g.add((ev, DG.quote, Literal(ex.quote(ev_start, ev_end))))
                 g.add((ev, DG.startOffset, Literal(ev_start, datatype=XSD.nonNegativeInteger)))
                 g.add((ev, DG.endOffset, Literal(ev_end, datatype=XSD.nonNegativeInteger)))
         return iri

@@ -51,3 +51,30 @@ def test_bad_files_are_reported_and_the_rest_is_built(tmp_path):
     assert any("binary" in r for p, r in reasons.items() if p.endswith("bin.txt"))
     assert any("duplicate" in r for _, r in report.warnings)
     assert len(list(graph.subjects(RDF.type, DG.Meeting))) == 1
+
+
+def test_quotes_survive_the_build_dropping_document_texts(tmp_path):
+    """A build holds each article's metadata and evidence quotes, not its text: the quotes in the graph are
+    the article's sentences, also when an extractor sends whole extractions instead of their graph part."""
+    from kg.cache import encode_extraction
+    from kg.extract import extract
+    from kg.ingest import read_document
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "en.md").write_text(EN, encoding="utf-8")
+    (src / "ru.md").write_text(RU, encoding="utf-8")
+
+    def whole_extractions(docs):
+        return [encode_extraction(extract(doc)) for doc in docs]
+
+    default = build(src, tmp_path / "a", store=False, html=False, jobs=1, progress=lambda m: None)
+    whole = build(src, tmp_path / "b", store=False, html=False, jobs=1, progress=lambda m: None,
+                  extractor=whole_extractions)
+    assert default.meetings == whole.meetings == 2  # two reports of one meeting
+    turtle = (tmp_path / "a" / "graph.ttl").read_bytes()
+    assert turtle == (tmp_path / "b" / "graph.ttl").read_bytes()
+    quotes = {str(q) for q in Graph().parse(data=turtle, format="turtle").objects(None, DG.quote)}
+    texts = [read_document(src / name).text for name in ("en.md", "ru.md")]
+    assert len(quotes) == 2 and all(any(q in t for t in texts) for q in quotes)
+    assert any(EN_OBJECT in q for q in quotes) and any(RU_OBJECT in q for q in quotes)

@@ -147,6 +147,8 @@ _LOCAL_TERMS = frozenset(SH[name] for name in (
 
 #: Target triples checked together by one pyshacl call (with the ontology and schemes beside them).
 PART_TRIPLES = 40_000
+#: Values whose fragment lines are remembered while fingerprinting (the rest are recomputed when met).
+VALUE_CACHE_LIMIT = 500_000
 
 
 @dataclass
@@ -278,20 +280,36 @@ def validate_in_parts(
     if any(isinstance(node, BNode) for node in targeted):
         return validate(graph), set()
     fingerprints: set[str] = set()
+    by_value: dict = {}
+
+    def value_lines(value) -> tuple[str, ...]:
+        """The lines of the triples a node's fragment holds about one of its values (shared by many nodes:
+        a person in every meeting of theirs, an article in each of its evidence nodes)."""
+        found = by_value.get(value)
+        if found is None:
+            found = tuple(" ".join(nt(term) for term in triple)
+                          for predicate in plan.value_predicates for triple in graph.triples((value, predicate, None)))
+            if len(by_value) < VALUE_CACHE_LIMIT:
+                by_value[value] = found
+        return found
 
     def parts() -> Iterator[list[tuple[URIRef, list[tuple]]]]:
         part: list[tuple[URIRef, list[tuple]]] = []
         size = 0
         for node in targeted:
-            fragment = set(graph.triples((node, None, None)))
-            for value in {o for _, _, o in fragment if not isinstance(o, Literal)}:
-                for predicate in plan.value_predicates:
-                    fragment.update(graph.triples((value, predicate, None)))
-            lines = sorted(" ".join(nt(term) for term in triple) for triple in fragment)
-            fingerprint = hashlib.sha256("\n".join([version, *lines]).encode("utf-8")).hexdigest()[:32]
+            own = list(graph.triples((node, None, None)))
+            values = {o for _, _, o in own if not isinstance(o, Literal)}
+            lines = {" ".join(nt(term) for term in triple) for triple in own}
+            for value in values:
+                lines.update(value_lines(value))
+            fingerprint = hashlib.sha256("\n".join([version, *sorted(lines)]).encode("utf-8")).hexdigest()[:32]
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
+            fragment = set(own)
+            for value in values:
+                for predicate in plan.value_predicates:
+                    fragment.update(graph.triples((value, predicate, None)))
             part.append((node, list(fragment)))
             size += len(fragment)
             if size >= part_triples:

@@ -90,7 +90,9 @@ def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
             nested.add((s, p, o))
     used: set[str] = set()
     cache: dict[str, str] = {}
-    entries: list[tuple[str, str | None]] = [(str(s), None) for s in subjects if s not in with_blank]
+    terms = {str(s): s for s in subjects if s not in with_blank}
+    del subjects
+    entries: list[tuple[str, str | None]] = [(key, None) for key in terms]
     if len(nested):
         text = nested.serialize(format="longturtle", canon=True)
         lines = text.splitlines(keepends=True)
@@ -104,8 +106,6 @@ def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
             if block:
                 first = block.split("\n", 1)[0]
                 entries.append((by_text.get(first, first), block + "\n.\n"))
-    terms = {str(s): s for s in subjects if s not in with_blank}
-    del subjects
     entries.sort(key=lambda entry: entry[0])  # stable: blocks of one key stay in the serializer's order
     for i, (key, block) in enumerate(entries):
         if i:

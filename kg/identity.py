@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kg.model import ArticleExtraction, PersonEntity
+from kg.model import ArticleExtraction, PersonEntity, in_document_order
 from kg.text import fold
 
 _CYRILLIC = {
@@ -132,7 +133,7 @@ def _states(person: PersonEntity) -> set[str]:
     return {a for a in person.affiliations if a.startswith("state:")}
 
 
-def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, str], str], dict[str, set[str]]]:
+def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[str, str], str], dict[str, set[str]]]:
     """Map every (article, local person) to a global person key; and the weak "possibly same" links.
 
     A person joins a cluster only when compatible with every member; members are compared through their
@@ -140,7 +141,7 @@ def link_persons(extractions: list[ArticleExtraction]) -> tuple[dict[tuple[str, 
     distinct way it was written, not one per sighting."""
     people = [
         (ex.document.id, pid, person)
-        for ex in sorted(extractions, key=lambda e: e.document.id)
+        for ex in in_document_order(extractions)
         for pid, person in sorted(ex.persons.items())
     ]
     clusters: list[list[tuple[str, str, PersonEntity]]] = []

@@ -8,6 +8,7 @@ from one of these to the next; nothing here knows about RDF or files.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from rdflib.namespace import XSD
@@ -237,3 +238,12 @@ class ArticleExtraction:
         persons = {key: replace(person, mentions=[]) for key, person in self.persons.items()}
         quotes = {span: self.quote(*span) for meeting in self.meetings for span in meeting.evidence}
         return ArticleExtraction(self.document, [], [], persons, self.meetings, quotes)
+
+
+def in_document_order(extractions: Iterable[ArticleExtraction]) -> Iterable[ArticleExtraction]:
+    """``extractions`` by document id. A sequence that declares itself in that order
+    (``ordered_by_document_id = True``, as :class:`kg.cache.EncodedExtractions` does) is iterated as it is,
+    so one that decodes each item on access never has them all decoded at once."""
+    if getattr(extractions, "ordered_by_document_id", False):
+        return extractions
+    return sorted(extractions, key=lambda ex: ex.document.id)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kg.cache import CACHE_DIR, ExtractionCache, decode_extraction, document_key
+from kg.cache import CACHE_DIR, EncodedExtractions, ExtractionCache, decode_extraction, document_key, encode_extraction
 from kg.errors import UserError
 from kg.identity import link_persons
 from kg.ingest import discover
@@ -157,51 +157,49 @@ def extract_cached(
     report: BuildReport,
     workers: Workers,
     extractor: Extractor | None = None,
-) -> list[ArticleExtraction]:
+) -> EncodedExtractions:
     """Stage "extract" with the cache in ``cache_dir`` (None: no cache): cached extractions are reused,
     the others extracted (by ``extractor``, else on ``workers``) and stored; entries of articles no longer
-    present are dropped. Counts go to ``report``. What is returned of each extraction is what linking and RDF
-    read (:func:`_kept`), as every article's is held at once."""
+    present are dropped. Counts go to ``report``.
+
+    What is cached and returned of each article is the part of its extraction that linking and RDF read
+    (:meth:`ArticleExtraction.for_graph`, whatever an ``extractor`` sent), encoded, beside its document
+    without text (:class:`EncodedExtractions`): every article's is held until the graph is built."""
+    custom = extractor is not None
     if extractor is None:
         def extractor(docs: Sequence[Document]) -> Iterable[bytes]:
             return workers.map(extract_payload, docs, label="extract")
 
+    def held(doc: Document, payload: bytes) -> bytes:
+        # extract_payload already sends the graph part; another extractor may send the whole extraction
+        return encode_extraction(decode_extraction(payload, doc).for_graph()) if custom else payload
+
     if cache_dir is None:
-        extractions = [_kept(decode_extraction(payload, doc))
-                       for doc, payload in zip(documents, extractor(documents), strict=True)]
-        report.extracted = len(extractions)
-        return extractions
+        items = [(doc, held(doc, payload)) for doc, payload in zip(documents, extractor(documents), strict=True)]
+        report.extracted = len(items)
+        return EncodedExtractions(items)
     with ExtractionCache(cache_dir) as cache:
-        found: dict[int, ArticleExtraction] = {}
+        payloads: dict[int, bytes] = {}
         for i, doc in enumerate(documents):
-            cached = cache.get(doc)
-            if cached is not None:
-                found[i] = _kept(cached)
-        missing = [doc for i, doc in enumerate(documents) if i not in found]
-        report.reused = len(found)
-        fresh: list[ArticleExtraction] = []
-        for doc, payload in zip(missing, extractor(missing), strict=True):
-            fresh.append(_kept(decode_extraction(payload, doc)))
-            cache.put(doc, payload)
+            payload = cache.get_payload(document_key(doc))
+            if payload is not None:
+                payloads[i] = payload
+        missing = [i for i in range(len(documents)) if i not in payloads]
+        report.reused = len(payloads)
+        for i, payload in zip(missing, extractor([documents[i] for i in missing]), strict=True):
+            payloads[i] = payload = held(documents[i], payload)
+            cache.put(documents[i], payload)
             if cache.pending >= CACHE_COMMIT_EVERY:
                 cache.commit()
         cache.commit()
-        report.extracted = len(fresh)
+        report.extracted = len(missing)
         report.stale += cache.prune(document_key(doc) for doc in documents) + cache.invalidated
-    fresh.reverse()
-    return [found[i] if i in found else fresh.pop() for i in range(len(documents))]
+    return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
 
 
-def _kept(extraction: ArticleExtraction) -> ArticleExtraction:
-    """What a build holds of an article's extraction until the graph is built: :meth:`ArticleExtraction.for_graph`
-    (whatever the extractor sent) with the document's metadata but not its text (the quotes are kept)."""
-    slim = extraction.for_graph()
-    slim.document = slim.document.without_text()
-    return slim
-
-
-def to_graph(extractions: list[ArticleExtraction], with_ontology: bool = True) -> Graph:
-    """Stages "link" and "to_rdf": identities across articles, then the graph."""
+def to_graph(extractions: Sequence[ArticleExtraction], with_ontology: bool = True) -> Graph:
+    """Stages "link" and "to_rdf": identities across articles, then the graph (each stage reads
+    ``extractions`` once, in document order: :func:`kg.model.in_document_order`)."""
     person_keys, possibly_same = link_persons(extractions)
     graph = data_graph(extractions, person_keys, possibly_same)
     if with_ontology:
@@ -274,7 +272,7 @@ def build(
         del documents  # the extractions hold what is needed of them
         with report.timed("link+to_rdf"):
             graph = to_graph(extractions)
-        report.meetings = sum(len(ex.meetings) for ex in extractions)
+            report.meetings = sum(len(ex.meetings) for ex in extractions)
         report.triples = len(graph)
         del extractions
         if validate:

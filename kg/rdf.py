@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.iri import mint
 from kg.memgraph import compact_graph
-from kg.model import ArticleExtraction, MeetingRecord, PartialDate, Participant, PersonEntity
+from kg.model import ArticleExtraction, MeetingRecord, PartialDate, Participant, PersonEntity, in_document_order
 from kg.registry import Entry, entry
 from kg.vocab import DG, WD, bind_prefixes
 
@@ -244,13 +246,14 @@ def _dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:
     return y.startswith(x)
 
 
-def same_meetings(builder: GraphBuilder, extractions: list[ArticleExtraction]):
+def same_meetings(builder: GraphBuilder, extractions: Iterable[ArticleExtraction]):
     """Group the reports of one meeting across articles: the same participants on an agreeing date.
 
     Reports from one article are never merged here (the article already merged its own)."""
     groups: list[list[tuple[ArticleExtraction, MeetingRecord]]] = []
     index: dict[tuple[URIRef, ...], list[int]] = {}
-    for ex in sorted(extractions, key=lambda e: e.document.id):
+    for ex in in_document_order(extractions):
+        ex = replace(ex, persons={})  # what a meeting reads of its article: the document and the quotes
         for record in ex.meetings:
             key = builder.meeting_participants(ex, record)
             target = None
@@ -269,9 +272,11 @@ def same_meetings(builder: GraphBuilder, extractions: list[ArticleExtraction]):
     return groups
 
 
-def data_graph(extractions: list[ArticleExtraction], person_keys, possibly_same) -> Graph:
+def data_graph(extractions: Iterable[ArticleExtraction], person_keys, possibly_same) -> Graph:
+    """The data graph of ``extractions`` (read twice, in document order: articles and people, then
+    meetings), given the global person keys of :func:`kg.identity.link_persons`."""
     builder = GraphBuilder(person_keys, possibly_same)
-    for ex in sorted(extractions, key=lambda e: e.document.id):
+    for ex in in_document_order(extractions):
         builder.add_article(ex)
     for reports in same_meetings(builder, extractions):
         builder.add_meeting(reports)

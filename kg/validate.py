@@ -147,8 +147,10 @@ _LOCAL_TERMS = frozenset(SH[name] for name in (
 
 #: Target triples checked together by one pyshacl call (with the ontology and schemes beside them).
 PART_TRIPLES = 40_000
-#: Values whose fragment lines are remembered while fingerprinting (the rest are recomputed when met).
-VALUE_CACHE_LIMIT = 500_000
+#: Rendered terms, and values' fragment lines, remembered while fingerprinting (past these, computed again
+#: when met): bounds the validation's memory on a graph of millions of nodes.
+TERM_CACHE_LIMIT = 250_000
+VALUE_CACHE_LIMIT = 250_000
 
 
 @dataclass
@@ -271,7 +273,7 @@ def validate_in_parts(
                 text = f"_:{term}"
             else:
                 text = _iri(str(term), unused, text_cache)
-            if len(term_text) < 1_000_000:
+            if len(term_text) < TERM_CACHE_LIMIT:
                 term_text[term] = text
         return text
 

@@ -85,9 +85,72 @@ def _label(graph: Graph, node) -> str:
     return str(labels[0]) if labels else ""
 
 
+#: pyshacl releases whose ``sh:or`` evaluation :func:`first_conforming_or` was written against and tested with.
+OR_PATCH_RELEASES = ("0.40.",)
+#: Whether validations here use :func:`first_conforming_or` (a test turns it off to compare with pyshacl's own).
+SHORT_CIRCUIT_OR = True
+_stock_or = None
+
+
+def first_conforming_or(enable: bool = True) -> bool:
+    """Make pyshacl stop checking a value against the members of an ``sh:or`` at the first member it
+    conforms to (``enable=False`` restores pyshacl's own evaluation). Returns whether the change is in effect.
+
+    pyshacl checks every value against every member and builds a full result (message, path, value) for
+    each member the value fails, only to discard it: a language-tagged label checked against
+    ``sh:or ([sh:datatype rdf:langString] [sh:datatype xsd:string])`` builds one such result per label,
+    about a quarter of a validation's time. The constraint fails exactly when no member conforms and then
+    reports the same result, so verdicts and reports do not change (``tests/test_validate.py`` compares
+    both ways on a graph breaking every rule). Only the releases in :data:`OR_PATCH_RELEASES` are changed:
+    the replaced method is pyshacl's own, not a public API.
+    """
+    global _stock_or
+    import pyshacl
+    from pyshacl.constraints.core.logical_constraints import OrConstraintComponent
+
+    if not enable:
+        if _stock_or is not None:
+            OrConstraintComponent._evaluate_or_constraint = _stock_or
+            _stock_or = None
+        return False
+    if _stock_or is not None:
+        return True
+    if not str(pyshacl.__version__).startswith(OR_PATCH_RELEASES):
+        return False
+    _stock_or = OrConstraintComponent._evaluate_or_constraint
+    OrConstraintComponent._evaluate_or_constraint = _evaluate_or_until_one_conforms
+    return True
+
+
+def _evaluate_or_until_one_conforms(component, executor, or_c, target_graph, focus_value_nodes, _evaluation_path):
+    from pyshacl.errors import ReportableRuntimeError
+
+    sg = component.shape.sg
+    members = []
+    for node in sg.graph.items(or_c):
+        if sg.is_filtered_out_shape(node):
+            continue
+        member = component.shape.get_other_shape(node)
+        if not member:
+            raise ReportableRuntimeError("a member of sh:or is not a well-formed SHACL shape")
+        members.append(member)
+    if not members:
+        return False, []
+    non_conformant, reports = False, []
+    for focus, values in focus_value_nodes.items():
+        for value in values:
+            if not any(member.validate(executor, target_graph, focus=value, _evaluation_path=_evaluation_path[:])[0]
+                       for member in members):
+                non_conformant = True
+                reports.append(component.make_v_result(target_graph, focus, value_node=value))
+    return non_conformant, reports
+
+
 def validate(data_graph: Graph, inference: str = "none") -> ValidationReport:
     """Check ``data_graph`` against the shapes; ``inference`` is passed to pyshacl ("none" or "rdfs")."""
     import pyshacl
+
+    first_conforming_or(SHORT_CIRCUIT_OR)
 
     shapes = shapes_graph()
     combined = with_ontology(data_graph)
@@ -343,6 +406,7 @@ def _check_part(part: list[tuple[URIRef, list[tuple]]]) -> tuple[bool, list[Viol
 
     plan = _local_plan()
     assert plan is not None
+    first_conforming_or(SHORT_CIRCUIT_OR)
     checked = Graph()
     bind_prefixes(checked)
     for triple in _triples(ONTOLOGY_FILES):

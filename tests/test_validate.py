@@ -211,3 +211,29 @@ def test_shapes_that_reach_beyond_the_node_are_not_checked_in_parts():
         INSERT DATA { <urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ;
                       sh:property [ sh:path [ sh:inversePath <urn:p> ] ; sh:minCount 1 ] }""")
     assert _plan(shapes, ontology_graph()) is None
+
+
+def test_first_conforming_or_gives_the_reports_of_pyshacls_own_or(monkeypatch):
+    """The short-circuited ``sh:or`` (kg.validate.first_conforming_or) against pyshacl's own evaluation: the
+    same verdicts, violations and report text on the broken graph and on every broken sample, with every
+    ``sh:or`` of the shapes (dates, offsets, labels, affiliations) both passing and failing."""
+    import pyshacl
+    from pyshacl.constraints.core.logical_constraints import OrConstraintComponent
+
+    from kg import validate as module
+
+    graphs = {"broken": Graph().parse(BROKEN), "sample": _sample()}
+    for name, (change, *_) in CHANGES.items():
+        graphs[name] = _sample()
+        change(graphs[name])
+    monkeypatch.setattr(module, "SHORT_CIRCUIT_OR", False)
+    stock = {name: validate(graph) for name, graph in graphs.items()}
+    assert OrConstraintComponent._evaluate_or_constraint is not module._evaluate_or_until_one_conforms
+    monkeypatch.setattr(module, "SHORT_CIRCUIT_OR", True)
+    ours = {name: validate(graph) for name, graph in graphs.items()}
+    patched = OrConstraintComponent._evaluate_or_constraint is module._evaluate_or_until_one_conforms
+    assert patched == str(pyshacl.__version__).startswith(module.OR_PATCH_RELEASES)
+    for name in graphs:
+        assert (ours[name].conforms, ours[name].violations, ours[name].text()) == (
+            stock[name].conforms, stock[name].violations, stock[name].text()), name
+    assert sum(not report.conforms for report in stock.values()) == len(CHANGES) + 1

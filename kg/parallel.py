@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -215,14 +216,16 @@ class Workers:
             if progress:
                 progress.close()
 
-    def stream(self, func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        """``func`` over ``items`` (any iterable, read once), results in input order. Each item goes to the
-        pool as soon as it is produced, so producing the items overlaps the work on them."""
+    def stream(self, func: Callable[[Any], Any], items: Iterable[Any], ahead: int | None = None) -> Iterator[Any]:
+        """``func`` over ``items`` (any iterable, read once), results in input order. Items go to the pool
+        as they are produced, so producing them overlaps the work on them, but at most ``ahead`` (default:
+        twice the workers) wait or run at once: the producer is not let run ahead of the pool, so a large
+        stream of items (validation parts: fragments of the whole graph) is never all in memory."""
         if self.jobs == 1:
             return map(func, items)
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context())
-        return self._executor.map(func, items)
+        return _bounded_map(self._executor, func, items, max(1, ahead or 2 * self.jobs))
 
     def close(self) -> None:
         if self._executor is not None:
@@ -234,3 +237,17 @@ class Workers:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _bounded_map(executor: Executor, func: Callable[[Any], Any], items: Iterable[Any], ahead: int) -> Iterator[Any]:
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append(executor.submit(func, item))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()

@@ -160,3 +160,19 @@ def test_generated_corpus_is_deterministic_and_extracts_meetings_in_every_langua
         assert meetings[lang] >= languages[lang], (lang, meetings)  # at least one meeting per article on average
     # file names carry the language they were written in
     assert all(d.id.endswith("_" + d.language) for d in documents)
+
+
+def test_stream_keeps_order_and_never_runs_far_ahead_of_the_pool():
+    produced = []
+
+    def items():
+        for x in range(40):
+            produced.append(x)
+            yield x
+
+    with Workers(jobs=2, min_items=1) as workers:
+        results = workers.stream(_slow_square, items(), ahead=3)
+        assert next(results) == 0
+        assert len(produced) <= 3  # the producer waits for the pool
+        assert list(results) == [x * x for x in range(1, 40)]
+        assert list(workers.stream(_slow_square, iter([]))) == []

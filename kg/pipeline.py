@@ -12,6 +12,12 @@ results in input order, so the output does not depend on the number of workers. 
 extracts only new and changed articles. Linking identities and writing RDF always run over every
 extraction, so an incremental build writes the same bytes as a clean one, and what deleted articles said
 is gone.
+
+Memory is bounded by the graph, not by the articles: between extraction and the graph each article is held
+as the encoded part of its extraction that linking and RDF read, beside its document without text
+(:class:`kg.cache.EncodedExtractions`, under 1 KB an article), and the stages decode one article at a time;
+the graph lives on a compact store (:mod:`kg.memgraph`), validation parts are streamed to the workers a few
+at a time, and Turtle is written one subject at a time (:func:`kg.serialize.write_turtle`).
 """
 
 from __future__ import annotations

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 for path in paths[size:]:
                     path.rename(aside / path.name)
                 print(f"generated {size + extra} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            for path in aside.iterdir():  # an interrupted run may have left the 1% in the corpus
+                (source / path.name).unlink(missing_ok=True)
             out = scratch / f"out-{size}"
             shutil.rmtree(out, ignore_errors=True)
             record = {"size": size, "options": options, "corpus_mb": round(

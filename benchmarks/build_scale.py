@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 for path in paths[size:]:
                     path.rename(aside / path.name)
                 print(f"generated {size + extra} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            for path in aside.iterdir():  # an interrupted run may have left the 1% in the corpus
+            for path in (aside.iterdir() if aside.is_dir() else ()):  # the 1% an interrupted run left
                 (source / path.name).unlink(missing_ok=True)
             out = scratch / f"out-{size}"
             shutil.rmtree(out, ignore_errors=True)

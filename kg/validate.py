@@ -347,13 +347,14 @@ def validate_in_parts(
     fingerprints: set[str] = set()
     by_value: dict = {}
 
-    def value_lines(value) -> tuple[str, ...]:
-        """The lines of the triples a node's fragment holds about one of its values (shared by many nodes:
-        a person in every meeting of theirs, an article in each of its evidence nodes)."""
+    def about_value(value) -> tuple[tuple[tuple, ...], tuple[str, ...]]:
+        """The triples a node's fragment holds about one of its values, and their lines (shared by many
+        nodes: a person in every meeting of theirs, an article in each of its evidence nodes)."""
         found = by_value.get(value)
         if found is None:
-            found = tuple(" ".join(nt(term) for term in triple)
-                          for predicate in plan.value_predicates for triple in graph.triples((value, predicate, None)))
+            triples = tuple(triple for predicate in plan.value_predicates
+                            for triple in graph.triples((value, predicate, None)))
+            found = triples, tuple(" ".join(nt(term) for term in triple) for triple in triples)
             if len(by_value) < VALUE_CACHE_LIMIT:
                 by_value[value] = found
         return found
@@ -363,18 +364,17 @@ def validate_in_parts(
         size = 0
         for node in targeted:
             own = list(graph.triples((node, None, None)))
-            values = {o for _, _, o in own if not isinstance(o, Literal)}
+            abouts = [about_value(o) for o in {o for _, _, o in own if not isinstance(o, Literal)}]
             lines = {" ".join(nt(term) for term in triple) for triple in own}
-            for value in values:
-                lines.update(value_lines(value))
+            for _, value_lines in abouts:
+                lines.update(value_lines)
             fingerprint = hashlib.sha256("\n".join([version, *sorted(lines)]).encode("utf-8")).hexdigest()[:32]
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
             fragment = set(own)
-            for value in values:
-                for predicate in plan.value_predicates:
-                    fragment.update(graph.triples((value, predicate, None)))
+            for value_triples, _ in abouts:
+                fragment.update(value_triples)
             part.append((node, list(fragment)))
             size += len(fragment)
             if size >= part_triples:

@@ -85,41 +85,72 @@ def _label(graph: Graph, node) -> str:
     return str(labels[0]) if labels else ""
 
 
-#: pyshacl releases whose ``sh:or`` evaluation :func:`first_conforming_or` was written against and tested with.
-OR_PATCH_RELEASES = ("0.40.",)
-#: Whether validations here use :func:`first_conforming_or` (a test turns it off to compare with pyshacl's own).
-SHORT_CIRCUIT_OR = True
-_stock_or = None
+#: pyshacl releases whose internals :func:`pyshacl_shortcuts` was written against and tested with.
+SHORTCUT_RELEASES = ("0.40.",)
+#: Whether validations here take :func:`pyshacl_shortcuts` (a test turns them off to compare with pyshacl's own).
+PYSHACL_SHORTCUTS = True
+_stock: dict[str, object] = {}
 
 
-def first_conforming_or(enable: bool = True) -> bool:
-    """Make pyshacl stop checking a value against the members of an ``sh:or`` at the first member it
-    conforms to (``enable=False`` restores pyshacl's own evaluation). Returns whether the change is in effect.
+def pyshacl_shortcuts(enable: bool = True) -> bool:
+    """Make pyshacl skip work whose outcome is already known (``enable=False`` restores its own code).
+    Returns whether the shortcuts are in effect. Verdicts, violations and report text do not change
+    (``tests/test_validate.py`` compares both ways on a graph breaking every rule); only the releases in
+    :data:`SHORTCUT_RELEASES` are changed, as the replaced methods are pyshacl's own, not a public API.
 
-    pyshacl checks every value against every member and builds a full result (message, path, value) for
-    each member the value fails, only to discard it: a language-tagged label checked against
-    ``sh:or ([sh:datatype rdf:langString] [sh:datatype xsd:string])`` builds one such result per label,
-    about a quarter of a validation's time. The constraint fails exactly when no member conforms and then
-    reports the same result, so verdicts and reports do not change (``tests/test_validate.py`` compares
-    both ways on a graph breaking every rule). Only the releases in :data:`OR_PATCH_RELEASES` are changed:
-    the replaced method is pyshacl's own, not a public API.
+    - ``sh:or`` stops at the first member a value conforms to (:func:`_evaluate_or_until_one_conforms`).
+      pyshacl checks every value against every member and builds a full result (message, path, value) for
+      each member the value fails, only to discard it: a language-tagged label checked against
+      ``sh:or ([sh:datatype rdf:langString] [sh:datatype xsd:string])`` builds one per label.
+    - ``sh:node``: a value found to conform to a node shape is not checked against it again in the same
+      run (:func:`_evaluate_node_shape_once`): every meeting's topics are a few dozen concepts, each checked
+      against ``dgsh:TopicInScheme`` once per meeting otherwise (a quarter of a validation).
+    - Every check of a shape looks up each of the shape's predicates in pyshacl's *list* of constraint
+      parameters, by equality, term by term (:class:`_ParameterList` looks them up by hash).
     """
-    global _stock_or
-    import pyshacl
+    from pyshacl import shape as shape_module
+    from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
     from pyshacl.constraints.core.logical_constraints import OrConstraintComponent
+    from pyshacl.constraints.core.shape_based_constraints import NodeConstraintComponent
 
     if not enable:
-        if _stock_or is not None:
-            OrConstraintComponent._evaluate_or_constraint = _stock_or
-            _stock_or = None
+        if _stock:
+            OrConstraintComponent._evaluate_or_constraint = _stock.pop("or")
+            NodeConstraintComponent._evaluate_node_shape = _stock.pop("node")
+            params = _stock.pop("params")
+            if params is None:  # pyshacl sets it on its first check
+                shape_module.__dict__.pop("CONSTRAINT_PARAMS", None)
+            else:
+                shape_module.CONSTRAINT_PARAMS = params
         return False
-    if _stock_or is not None:
+    if _stock:
         return True
-    if not str(pyshacl.__version__).startswith(OR_PATCH_RELEASES):
+    import pyshacl
+
+    if not str(pyshacl.__version__).startswith(SHORTCUT_RELEASES):
         return False
-    _stock_or = OrConstraintComponent._evaluate_or_constraint
+    _stock["or"] = OrConstraintComponent._evaluate_or_constraint
+    _stock["node"] = NodeConstraintComponent._evaluate_node_shape
+    _stock["params"] = getattr(shape_module, "CONSTRAINT_PARAMS", None)
     OrConstraintComponent._evaluate_or_constraint = _evaluate_or_until_one_conforms
+    NodeConstraintComponent._evaluate_node_shape = _evaluate_node_shape_once
+    shape_module.CONSTRAINT_PARAMS = (_ParameterList(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
     return True
+
+
+class _ParameterList(list):
+    """pyshacl's list of constraint parameters, whose membership test hashes instead of comparing each term.
+    A copy (pyshacl extends one in its advanced and JavaScript modes) is a plain list."""
+
+    def __init__(self, parameters) -> None:
+        super().__init__(parameters)
+        self._members = frozenset(parameters)
+
+    def __contains__(self, term) -> bool:
+        return term in self._members
+
+    def copy(self) -> list:
+        return list(self)
 
 
 def _evaluate_or_until_one_conforms(component, executor, or_c, target_graph, focus_value_nodes, _evaluation_path):
@@ -146,11 +177,48 @@ def _evaluate_or_until_one_conforms(component, executor, or_c, target_graph, foc
     return non_conformant, reports
 
 
+def _evaluate_node_shape_once(
+    component, executor, node_shape, target_graph, focus_value_nodes, potentially_recursive, _evaluation_path
+):
+    """pyshacl's ``sh:node`` check of the values of some focus nodes, remembering for the run (the executor)
+    which values conformed with nothing to report. A value that did not conform is checked again each time,
+    so every failure is reported as pyshacl reports it, with its details."""
+    from textwrap import indent
+
+    from pyshacl.consts import SH_detail
+
+    found = component.shape.get_other_shape(node_shape)
+    usual = _stock["node"]
+    if (not found or found.is_property_shape or executor.advanced_mode
+            or (potentially_recursive and found in potentially_recursive)):
+        return usual(component, executor, node_shape, target_graph, focus_value_nodes, potentially_recursive,
+                     _evaluation_path)
+    conforming = executor.__dict__.setdefault("_values_conforming_to", {}).setdefault((id(target_graph), found), set())
+    non_conformant, reports = False, []
+    for focus, values in focus_value_nodes.items():
+        for value in values:
+            if value in conforming:
+                continue
+            ok, details = found.validate(executor, target_graph, focus=value, _evaluation_path=_evaluation_path[:])
+            if ok and not details:
+                conforming.add(value)
+                continue
+            non_conformant = True
+            text, result, triples = component.make_v_result(target_graph, focus, value_node=value)
+            text = f"{text}\tDetails:\n"
+            for detail_text, detail_node, detail_triples in details:
+                text += indent(detail_text, "\t\t")
+                triples.append((result, SH_detail, detail_node))
+                triples.extend(detail_triples)
+            reports.append((text, result, triples))
+    return non_conformant, reports
+
+
 def validate(data_graph: Graph, inference: str = "none") -> ValidationReport:
     """Check ``data_graph`` against the shapes; ``inference`` is passed to pyshacl ("none" or "rdfs")."""
     import pyshacl
 
-    first_conforming_or(SHORT_CIRCUIT_OR)
+    pyshacl_shortcuts(PYSHACL_SHORTCUTS)
 
     shapes = shapes_graph()
     combined = with_ontology(data_graph)
@@ -406,7 +474,7 @@ def _check_part(part: list[tuple[URIRef, list[tuple]]]) -> tuple[bool, list[Viol
 
     plan = _local_plan()
     assert plan is not None
-    first_conforming_or(SHORT_CIRCUIT_OR)
+    pyshacl_shortcuts(PYSHACL_SHORTCUTS)
     checked = Graph()
     bind_prefixes(checked)
     for triple in _triples(ONTOLOGY_FILES):

@@ -213,12 +213,16 @@ def test_shapes_that_reach_beyond_the_node_are_not_checked_in_parts():
     assert _plan(shapes, ontology_graph()) is None
 
 
-def test_first_conforming_or_gives_the_reports_of_pyshacls_own_or(monkeypatch):
-    """The short-circuited ``sh:or`` (kg.validate.first_conforming_or) against pyshacl's own evaluation: the
-    same verdicts, violations and report text on the broken graph and on every broken sample, with every
-    ``sh:or`` of the shapes (dates, offsets, labels, affiliations) both passing and failing."""
+def test_pyshacl_shortcuts_give_the_reports_of_pyshacls_own_code(monkeypatch):
+    """The shortcuts of kg.validate.pyshacl_shortcuts (``sh:or`` stopped at the first conforming member,
+    ``sh:node`` remembered for values that conform, constraint parameters looked up by hash) against pyshacl's
+    own evaluation: the same verdicts, violations and report text on the broken graph and on every broken
+    sample, with every ``sh:or`` of the shapes (dates, offsets, labels, affiliations) both passing and failing,
+    and a topic outside the scheme on every meeting (a failing ``sh:node`` value met many times)."""
     import pyshacl
+    from pyshacl import shape as shape_module
     from pyshacl.constraints.core.logical_constraints import OrConstraintComponent
+    from pyshacl.constraints.core.shape_based_constraints import NodeConstraintComponent
 
     from kg import validate as module
 
@@ -226,14 +230,53 @@ def test_first_conforming_or_gives_the_reports_of_pyshacls_own_or(monkeypatch):
     for name, (change, *_) in CHANGES.items():
         graphs[name] = _sample()
         change(graphs[name])
-    monkeypatch.setattr(module, "SHORT_CIRCUIT_OR", False)
+    every_meeting = graphs["every-meeting-off-scheme"] = _sample()
+    for meeting in set(every_meeting.subjects(RDF.type, DG.Meeting)):
+        every_meeting.add((meeting, DG.topic, TOPIC["not-a-topic"]))
+    monkeypatch.setattr(module, "PYSHACL_SHORTCUTS", False)
     stock = {name: validate(graph) for name, graph in graphs.items()}
     assert OrConstraintComponent._evaluate_or_constraint is not module._evaluate_or_until_one_conforms
-    monkeypatch.setattr(module, "SHORT_CIRCUIT_OR", True)
+    assert NodeConstraintComponent._evaluate_node_shape is not module._evaluate_node_shape_once
+    monkeypatch.setattr(module, "PYSHACL_SHORTCUTS", True)
     ours = {name: validate(graph) for name, graph in graphs.items()}
-    patched = OrConstraintComponent._evaluate_or_constraint is module._evaluate_or_until_one_conforms
-    assert patched == str(pyshacl.__version__).startswith(module.OR_PATCH_RELEASES)
+    applies = str(pyshacl.__version__).startswith(module.SHORTCUT_RELEASES)
+    assert (OrConstraintComponent._evaluate_or_constraint is module._evaluate_or_until_one_conforms) == applies
+    assert (NodeConstraintComponent._evaluate_node_shape is module._evaluate_node_shape_once) == applies
+    assert isinstance(shape_module.CONSTRAINT_PARAMS[0], module._ParameterList) == applies
     for name in graphs:
         assert (ours[name].conforms, ours[name].violations, ours[name].text()) == (
             stock[name].conforms, stock[name].violations, stock[name].text()), name
-    assert sum(not report.conforms for report in stock.values()) == len(CHANGES) + 1
+    assert sum(not report.conforms for report in stock.values()) == len(CHANGES) + 2
+    off_scheme = [v for v in ours["every-meeting-off-scheme"].violations if v.path == "dg:topic"]
+    assert len(off_scheme) == len(set(every_meeting.subjects(RDF.type, DG.Meeting))) > 1
+
+
+def test_a_remembered_node_shape_is_checked_once_per_value_and_run(monkeypatch):
+    """With the shortcuts, each topic of the sample is checked against ``dgsh:TopicInScheme`` once per run,
+    however many meetings name it; without them, once per meeting that names it."""
+    import pyshacl
+    from pyshacl.shape import Shape
+
+    from kg import validate as module
+
+    if not str(pyshacl.__version__).startswith(module.SHORTCUT_RELEASES):
+        pytest.skip("the shortcuts apply to pyshacl 0.40 only")
+    graph = _sample()
+    checks: list = []
+    real = Shape.validate
+
+    def counting(self, executor, target_graph, focus=None, **kwargs):
+        if str(self.node).endswith("TopicInScheme") and focus is not None:  # not the run over targets
+            checks.append(focus)
+        return real(self, executor, target_graph, focus=focus, **kwargs)
+
+    monkeypatch.setattr(Shape, "validate", counting)
+    monkeypatch.setattr(module, "PYSHACL_SHORTCUTS", True)
+    assert validate(graph).conforms
+    remembered = list(checks)
+    checks.clear()
+    monkeypatch.setattr(module, "PYSHACL_SHORTCUTS", False)
+    assert validate(graph).conforms
+    mentions = list(graph.triples((None, DG.topic, None)))
+    assert sorted(remembered) == sorted({topic for _, _, topic in mentions})
+    assert len(checks) == len(mentions) > len(remembered)

@@ -137,22 +137,21 @@ class Lexicon:
         return out
 
     def find(self, tokens: Sequence[Token], text: str | None = None) -> list[Match]:
-        """Non-overlapping matches, scanning left to right, longest phrase first.
-
-        Tokens known to start no phrase are passed over in one sweep (a sentence is scanned by a dozen
-        lexicons, most of which match nothing in it)."""
+        """Non-overlapping matches, scanning left to right, longest phrase first."""
         matches: list[Match] = []
         cache = self._candidate_cache
-        known = cache.get
-        starts = [i for i, token in enumerate(tokens) if known(token.surface) is not _NO_CANDIDATES]
-        free_from = 0
-        for i in starts:
-            if i < free_from:
-                continue
-            if self._candidates_of(tokens[i].surface) is _NO_CANDIDATES:
+        i = 0
+        n = len(tokens)
+        while i < n:
+            candidates = cache.get(tokens[i].surface)
+            if candidates is None:
+                candidates = self._candidates_of(tokens[i].surface)
+            if candidates is _NO_CANDIDATES:
+                i += 1
                 continue
             options = self.match_at(tokens, i)
             if not options:
+                i += 1
                 continue
             phrase, end = max(options, key=lambda o: (o[1], -len(o[0].source), o[0].label))
             span_text = (
@@ -163,7 +162,7 @@ class Lexicon:
             matches.append(
                 Match(phrase.label, i, end, tokens[i].start, tokens[end - 1].end, span_text, phrase.source)
             )
-            free_from = end
+            i = end
         return matches
 
 

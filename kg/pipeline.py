@@ -22,6 +22,7 @@ at a time, and Turtle is written one subject at a time (:func:`kg.serialize.writ
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -39,10 +40,11 @@ from kg.lang import supported_languages
 from kg.model import ArticleExtraction, Document
 from kg.parallel import Workers, extract_payload, read_article
 from kg.rdf import data_graph
-from kg.serialize import write_atomic, write_turtle
+from kg.serialize import BlockDigests, write_atomic, write_turtle
+from kg.validate import validation_digests
 from kg.vocab import bind_prefixes
 
-STAGES = ("read", "extract", "link", "to_rdf", "validate", "write", "html", "store")
+STAGES = ("read", "extract", "link", "to_rdf", "write", "validate", "html", "store")
 
 #: Extract stage: a function from documents to encoded extractions (:func:`kg.cache.encode_extraction`),
 #: one per document, in order. The default runs :func:`kg.parallel.extract_payload` on the build's workers;
@@ -218,21 +220,27 @@ def to_graph(extractions: Sequence[ArticleExtraction], with_ontology: bool = Tru
 
 
 VALIDATED_FILE = "validated.txt"
+#: Where the new graph.ttl waits for its validation (a name atomic_writer's clean-up knows, should a build be
+#: killed meanwhile).
+STAGED_TURTLE = ".graph.ttl.staged.tmp"
 
 
-def check_shapes(graph: Graph, cache_dir: Path | None, workers: Workers | None = None) -> None:
+def check_shapes(
+    graph: Graph, cache_dir: Path | None, workers: Workers | None = None, digests: BlockDigests | None = None
+) -> None:
     """Stage "validate": raise :class:`UserError` with the report when ``graph`` breaks the SHACL shapes.
 
     Nodes are checked in parts on the ``workers`` (:func:`kg.validate.validate_in_parts`); with a
     ``cache_dir``, the fingerprints of the nodes of a conforming graph are kept there, and a node whose
-    fragment has not changed since is not checked again."""
+    fragment has not changed since is not checked again. ``digests``: those recorded while the graph's
+    Turtle was written (:func:`kg.validate.validation_digests`), which spare rendering it again."""
     from kg.validate import validate_in_parts
 
     known_file = cache_dir / VALIDATED_FILE if cache_dir is not None else None
     known: set[str] = set()
     if known_file is not None and known_file.is_file():
         known = set(known_file.read_text(encoding="ascii", errors="replace").split())
-    result, fingerprints = validate_in_parts(graph, known, workers=workers)
+    result, fingerprints = validate_in_parts(graph, known, workers=workers, digests=digests)
     if not result.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{result.text()}")
     if known_file is not None and fingerprints != known:
@@ -281,11 +289,21 @@ def build(
             report.meetings = sum(len(ex.meetings) for ex in extractions)
         report.triples = len(graph)
         del extractions
-        if validate:
-            with report.timed("validate"):
-                check_shapes(graph, out / CACHE_DIR if cache else None, workers)
-    with report.timed("write"):
-        write_turtle(graph, out / "graph.ttl")
+        # Written beside graph.ttl first: validation reads the digests taken while writing, and graph.ttl is
+        # replaced only by a graph that conforms.
+        staged = out / STAGED_TURTLE
+        digests = validation_digests() if validate else None
+        with report.timed("write"):
+            write_turtle(graph, staged, digests)
+        try:
+            if validate:
+                with report.timed("validate"):
+                    check_shapes(graph, out / CACHE_DIR if cache else None, workers, digests)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        del digests
+        os.replace(staged, out / "graph.ttl")
     if html:
         from kg.html import write_graph_html
 

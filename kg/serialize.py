@@ -12,6 +12,7 @@ behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,14 +51,49 @@ def turtle_bytes(graph: Graph) -> bytes:
     return (_prefix_lines(used) + "".join(parts)).encode("utf-8") if parts else b""
 
 
-def write_turtle(graph: Graph, path: Path) -> None:
-    """Write :func:`turtle_bytes` of ``graph`` to ``path`` atomically, without holding the text in memory.
+@dataclass
+class BlockDigests:
+    """Short digests of each IRI subject's Turtle block, taken while the blocks are written (so that
+    validation can tell what changed since an earlier build without rendering the graph a second time).
+
+    ``own[s]``: the digest of ``s``'s whole block. ``about[s]``: the digest of ``s``'s IRI with its lines
+    for the predicates in ``about_predicates`` only (what a node's checks read of the nodes it points to:
+    their types, their schemes). 64-bit BLAKE2b digests, as ints."""
+
+    about_predicates: frozenset
+    own: dict = field(default_factory=dict)
+    about: dict = field(default_factory=dict)
+
+    def record(self, subject, block: str, about_lines: str) -> None:
+        self.own[subject] = digest64(block)
+        self.about[subject] = digest64(f"{subject}\n{about_lines}")
+
+
+def digest64(text: str) -> int:
+    """A 64-bit digest of ``text`` that is the same in every process (unlike ``hash``).
+
+    >>> digest64("a") == digest64("a") != digest64("b")
+    True
+    """
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def block_digests(graph: Graph, about_predicates: frozenset) -> BlockDigests:
+    """The :class:`BlockDigests` of ``graph`` that :func:`write_turtle` would record, writing nothing."""
+    digests = BlockDigests(frozenset(about_predicates))
+    _write_body(graph, lambda text: None, digests)
+    return digests
+
+
+def write_turtle(graph: Graph, path: Path, digests: BlockDigests | None = None) -> None:
+    """Write :func:`turtle_bytes` of ``graph`` to ``path`` atomically, without holding the text in memory;
+    with ``digests``, record there the digest of every IRI subject's block.
 
     The blocks go to a temporary file first, because the ``PREFIX`` lines that lead the file name only
     the prefixes the blocks turned out to use."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=Path(path).parent) as body:
-        used = _write_body(graph, lambda text: body.write(text.encode("utf-8")))
+        used = _write_body(graph, lambda text: body.write(text.encode("utf-8")), digests)
         size = body.tell()
         body.seek(0)
         with atomic_writer(path) as handle:
@@ -74,9 +111,10 @@ def _prefix_lines(used: set[str]) -> str:
     return prefixes + "\n" if prefixes else ""
 
 
-def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
+def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDigests | None = None) -> set[str]:
     """Write every subject's block of ``graph`` in subject order, a blank line between two; return the
-    prefixes the blocks use."""
+    prefixes the blocks use. With ``digests``, record each IRI subject's digests there (a subject described
+    with blank nodes, the ontology's, gets its whole block as its ``about`` digest)."""
     with_blank: set = set()
     subjects: set = set()
     for s, _, o in graph:
@@ -93,6 +131,7 @@ def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
     terms = {str(s): s for s in subjects if s not in with_blank}
     del subjects
     entries: list[tuple[str, str | None]] = [(key, None) for key in terms]
+    iri_subjects = {str(s): s for s in with_blank if not isinstance(s, BNode)}
     if len(nested):
         text = nested.serialize(format="longturtle", canon=True)
         lines = text.splitlines(keepends=True)
@@ -107,14 +146,21 @@ def _write_body(graph: Graph, write: Callable[[str], object]) -> set[str]:
                 first = block.split("\n", 1)[0]
                 entries.append((by_text.get(first, first), block + "\n.\n"))
     entries.sort(key=lambda entry: entry[0])  # stable: blocks of one key stay in the serializer's order
+    about = digests.about_predicates if digests is not None else frozenset()
+    about_lines: list[str] = []
     for i, (key, block) in enumerate(entries):
         if i:
             write("\n")
         if block is None:
             subject = terms[key]
-            block = _plain_block(subject, graph.predicate_objects(subject), used, cache)
+            block = _plain_block(subject, graph.predicate_objects(subject), used, cache, about, about_lines)
+            if digests is not None:
+                digests.record(subject, block, "".join(about_lines))
+                about_lines.clear()
             if len(cache) > TERM_CACHE_LIMIT:
                 cache.clear()
+        elif digests is not None and key in iri_subjects:
+            digests.record(iri_subjects[key], block, block)
         write(block)
     return used
 
@@ -152,8 +198,12 @@ def _literal(term: Literal, used: set[str], cache: dict[str, str]) -> str:
     return f'"{lexical}"^^{_iri(str(term.datatype), used, cache)}'
 
 
-def _plain_block(subject: URIRef, pairs, used: set[str], cache: dict[str, str]) -> str:
-    """The Turtle block of a subject without blank nodes, laid out as ``longturtle`` does."""
+def _plain_block(
+    subject: URIRef, pairs, used: set[str], cache: dict[str, str], about: frozenset = frozenset(),
+    about_lines: list[str] | None = None,
+) -> str:
+    """The Turtle block of a subject without blank nodes, laid out as ``longturtle`` does; the lines of the
+    predicates in ``about`` are also appended to ``about_lines``."""
 
     def term(node) -> str:
         return _literal(node, used, cache) if isinstance(node, Literal) else _iri(str(node), used, cache)
@@ -169,6 +219,8 @@ def _plain_block(subject: URIRef, pairs, used: set[str], cache: dict[str, str]) 
             out.append(f"    {name} {objects[0]} ;\n")
         else:
             out.append(f"    {name}\n" + " ,\n".join(f"        {o}" for o in objects) + " ;\n")
+        if predicate in about:
+            about_lines.append(out[-1])
     out.append(".\n")
     return "".join(out)
 

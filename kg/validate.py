@@ -22,6 +22,7 @@ from rdflib.namespace import RDFS, SH
 
 from kg.ontology import shapes_graph, short_iri, with_ontology
 from kg.parallel import Workers
+from kg.serialize import BlockDigests
 from kg.vocab import bind_prefixes
 
 
@@ -278,9 +279,8 @@ _LOCAL_TERMS = frozenset(SH[name] for name in (
 
 #: Target triples checked together by one pyshacl call (with the ontology and schemes beside them).
 PART_TRIPLES = 40_000
-#: Rendered terms, and values' fragment lines, remembered while fingerprinting (past these, computed again
-#: when met): bounds the validation's memory on a graph of millions of nodes.
-TERM_CACHE_LIMIT = 250_000
+#: Values' triples remembered while cutting parts (past this, fetched again when met): bounds the validation's
+#: memory on a graph of millions of nodes.
 VALUE_CACHE_LIMIT = 250_000
 
 
@@ -339,6 +339,15 @@ def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
     return _Plan(local, targets, frozenset(value_predicates | {RDF.type}))
 
 
+def validation_digests() -> BlockDigests | None:
+    """An empty :class:`kg.serialize.BlockDigests` for :func:`kg.serialize.write_turtle` to fill, recording
+    what :func:`validate_in_parts` reads; None where the shapes are not checked in parts."""
+    from kg.serialize import BlockDigests
+
+    plan = _local_plan()
+    return BlockDigests(plan.value_predicates) if plan is not None else None
+
+
 def shapes_version() -> str:
     """A hash of the shapes and the ontology (and schemes): a node that passed under one version is known to
     pass while it stays the same."""
@@ -367,6 +376,7 @@ def validate_in_parts(
     known: set[str] | frozenset[str] = frozenset(),
     part_triples: int = PART_TRIPLES,
     workers: Workers | None = None,
+    digests: BlockDigests | None = None,
 ) -> tuple[ValidationReport, set[str]]:
     """The verdict of :func:`validate` on ``graph``, checking each focus node on its own neighbourhood.
 
@@ -378,71 +388,64 @@ def validate_in_parts(
     what changed. Returns the report and, when it conforms, the fingerprints of every focus node (the
     ``known`` of the next build; none when it does not conform). Shapes that are not local (a path beyond
     the node, SPARQL constraints) fall back to :func:`validate`.
+
+    A fingerprint is made of the digests of the node's Turtle block and of its values' lines for those
+    properties (:class:`kg.serialize.BlockDigests`): ``digests`` recorded while ``graph.ttl`` was written
+    (:func:`validation_digests`), else taken here (:func:`kg.serialize.block_digests`).
     """
     import hashlib
 
     from rdflib import BNode
     from rdflib.namespace import RDF
 
-    from kg.serialize import _iri, _literal
+    from kg.serialize import block_digests, digest64
 
     plan = _local_plan()
     if plan is None:
         return validate(graph), set()
     every_class = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
-    version = shapes_version()
-    text_cache: dict[str, str] = {}
-    unused: set[str] = set()
-    term_text: dict = {}
-
-    def nt(term) -> str:
-        text = term_text.get(term)
-        if text is None:
-            if isinstance(term, Literal):
-                text = _literal(term, unused, text_cache)
-            elif isinstance(term, BNode):
-                text = f"_:{term}"
-            else:
-                text = _iri(str(term), unused, text_cache)
-            if len(term_text) < TERM_CACHE_LIMIT:
-                term_text[term] = text
-        return text
-
     targeted = [node for node in sorted(set(graph.subjects(RDF.type, None)), key=str)
                 if any(t in every_class for t in graph.objects(node, RDF.type))]
     if any(isinstance(node, BNode) for node in targeted):
         return validate(graph), set()
+    if digests is None or digests.about_predicates != plan.value_predicates:
+        digests = block_digests(graph, plan.value_predicates)
+    version = shapes_version()
     fingerprints: set[str] = set()
     by_value: dict = {}
 
-    def about_value(value) -> tuple[tuple[tuple, ...], tuple[str, ...]]:
-        """The triples a node's fragment holds about one of its values, and their lines (shared by many
-        nodes: a person in every meeting of theirs, an article in each of its evidence nodes)."""
+    def about_value(value) -> tuple[tuple, ...]:
+        """The triples a node's fragment holds about one of its values (shared by many nodes: a person in
+        every meeting of theirs, an article in each of its evidence nodes)."""
         found = by_value.get(value)
         if found is None:
-            triples = tuple(triple for predicate in plan.value_predicates
-                            for triple in graph.triples((value, predicate, None)))
-            found = triples, tuple(" ".join(nt(term) for term in triple) for triple in triples)
+            found = tuple(triple for predicate in plan.value_predicates
+                          for triple in graph.triples((value, predicate, None)))
             if len(by_value) < VALUE_CACHE_LIMIT:
                 by_value[value] = found
         return found
+
+    def value_digest(value) -> int:
+        found = digests.about.get(value)
+        # a value that is no subject has no lines; a blank node's label differs from one run to the next
+        return found if found is not None else digest64(f"{value}\n")
 
     def parts() -> Iterator[list[tuple[URIRef, list[tuple]]]]:
         part: list[tuple[URIRef, list[tuple]]] = []
         size = 0
         for node in targeted:
             own = list(graph.triples((node, None, None)))
-            abouts = [about_value(o) for o in {o for _, _, o in own if not isinstance(o, Literal)}]
-            lines = {" ".join(nt(term) for term in triple) for triple in own}
-            for _, value_lines in abouts:
-                lines.update(value_lines)
-            fingerprint = hashlib.sha256("\n".join([version, *sorted(lines)]).encode("utf-8")).hexdigest()[:32]
+            values = {o for _, _, o in own if not isinstance(o, Literal)}
+            about = sorted(value_digest(value) for value in values)
+            fingerprint = hashlib.sha256(
+                f"{version}\n{digests.own[node]:x}\n{' '.join(f'{d:x}' for d in about)}".encode("ascii")
+            ).hexdigest()[:32]
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
             fragment = set(own)
-            for value_triples, _ in abouts:
-                fragment.update(value_triples)
+            for value in values:
+                fragment.update(about_value(value))
             part.append((node, list(fragment)))
             size += len(fragment)
             if size >= part_triples:

@@ -78,3 +78,39 @@ def test_quotes_survive_the_build_dropping_document_texts(tmp_path):
     texts = [read_document(src / name).text for name in ("en.md", "ru.md")]
     assert len(quotes) == 2 and all(any(q in t for t in texts) for q in quotes)
     assert any(EN_OBJECT in q for q in quotes) and any(RU_OBJECT in q for q in quotes)
+
+
+def test_a_graph_breaking_the_shapes_leaves_the_previous_outputs(tmp_path, monkeypatch):
+    """graph.ttl is written before validation (validation reads the digests taken while writing), beside the
+    old one: a graph that does not conform replaces nothing and leaves no file behind."""
+    import pytest
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    import kg.pipeline as pipeline
+    from kg.errors import UserError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(EN.encode())
+    out = tmp_path / "out"
+    build(src, out, progress=lambda m: None, html=False)
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    store_meta = (out / "store" / "meta.json").read_bytes()
+    validated = (out / ".cache" / pipeline.VALIDATED_FILE).read_bytes()
+    real = pipeline.to_graph
+
+    def with_a_second_date(extractions):
+        graph = real(extractions)
+        for meeting in graph.subjects(RDF.type, DG.Meeting):
+            graph.add((meeting, DG.date, Literal("1999-01-01", datatype=XSD.date)))
+        return graph
+
+    monkeypatch.setattr(pipeline, "to_graph", with_a_second_date)
+    (src / "b.txt").write_bytes(RU.encode())
+    with pytest.raises(UserError, match="breaks its SHACL shapes"):
+        build(src, out, progress=lambda m: None, html=False)
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+    assert (out / "store" / "meta.json").read_bytes() == store_meta
+    assert (out / ".cache" / pipeline.VALIDATED_FILE).read_bytes() == validated
+    assert not list(out.glob(".*.tmp"))

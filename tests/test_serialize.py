@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from rdflib import Graph
+
 from kg.serialize import STALE_AFTER_S, write_atomic
 
 
@@ -21,3 +23,31 @@ def test_abandoned_temporaries_are_removed_and_fresh_ones_kept(tmp_path):
     assert not old.exists()
     assert fresh.exists()
     assert oct(target.stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_block_digests_follow_a_subjects_block_and_its_lines_that_others_read(tmp_path):
+    """What write_turtle records for validation: the digest of each subject's whole block, and of its lines for
+    the chosen predicates (with its IRI); block_digests gives the same without writing."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from kg.serialize import BlockDigests, block_digests, write_turtle
+
+    a, b, cls = URIRef("urn:a"), URIRef("urn:b"), URIRef("urn:C")
+    graph = Graph()
+    for triple in [(a, RDF.type, cls), (a, RDFS.label, Literal("A")), (b, RDF.type, cls), (a, RDFS.seeAlso, b)]:
+        graph.add(triple)
+    about = frozenset({RDF.type})
+    written = BlockDigests(about)
+    write_turtle(graph, tmp_path / "g.ttl", written)
+    again = block_digests(graph, about)
+    assert written.own == again.own and written.about == again.about and set(written.own) == {a, b}
+    assert written.about[a] != written.about[b]  # same lines, another node
+
+    graph.set((a, RDFS.label, Literal("A2")))  # a's block changes, not its typed lines
+    relabelled = block_digests(graph, about)
+    assert relabelled.own[a] != again.own[a] and relabelled.about[a] == again.about[a]
+    assert relabelled.own[b] == again.own[b]
+    graph.add((a, RDF.type, URIRef("urn:D")))
+    retyped = block_digests(graph, about)
+    assert retyped.about[a] != again.about[a]

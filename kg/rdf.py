@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -23,7 +24,10 @@ ACTOR_CLASSES = (DG.Person, DG.State, DG.Organization)
 NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, DG.isoCode)
 
 
+@lru_cache(maxsize=1 << 16)
 def date_literal(date: PartialDate) -> Literal:
+    """The typed literal of a date (remembered: rdflib parses the lexical form of each new literal, and a
+    graph repeats a few thousand dates in every tenure, meeting and article)."""
     return Literal(date.iso(), datatype=date.datatype)
 
 

@@ -11,7 +11,8 @@ results in input order, so the output does not depend on the number of workers. 
 ``out/.cache/`` (:mod:`kg.cache`), keyed by each article's content and the extractor's version: a rebuild
 extracts only new and changed articles. Linking identities and writing RDF always run over every
 extraction, so an incremental build writes the same bytes as a clean one, and what deleted articles said
-is gone.
+is gone. The query store is patched in place rather than rebuilt when few subjects' Turtle blocks changed
+(digests of every block are kept in the cache beside the store's source; see :func:`kg.store.patch_store`).
 
 Memory is bounded by the graph, not by the articles: between extraction and the graph each article is held
 as the encoded part of its extraction that linking and RDF read, beside its document without text
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
@@ -70,6 +72,7 @@ class BuildReport:
     reused: int = 0  # articles whose extraction came from the cache
     stale: int = 0  # cache entries dropped: articles deleted or changed since the last build
     jobs: int = 1
+    store_patched: bool = False  # the query store was patched in place rather than rebuilt
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def summary(self) -> str:
@@ -292,7 +295,10 @@ def build(
         # Written beside graph.ttl first: validation reads the digests taken while writing, and graph.ttl is
         # replaced only by a graph that conforms.
         staged = out / STAGED_TURTLE
-        digests = validation_digests() if validate else None
+        digests = (validation_digests() if validate else None) or BlockDigests(frozenset())
+        patchable = store and cache
+        if patchable:
+            digests.previous = _read_store_index(out / CACHE_DIR, out / STORE_DIR)
         with report.timed("write"):
             write_turtle(graph, staged, digests)
         try:
@@ -302,8 +308,12 @@ def build(
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
-        del digests
         os.replace(staged, out / "graph.ttl")
+        patch = None
+        if patchable:
+            with report.timed("store"):
+                patch = _store_patch(digests, out / CACHE_DIR)
+        del digests
     if html:
         from kg.html import write_graph_html
 
@@ -312,11 +322,96 @@ def build(
     del graph
     _give_back_freed_memory()  # the store loads graph.ttl; its loader should not share memory with the graph
     if store:
-        from kg.store import build_store
+        from kg.store import build_store, patch_store
 
         with report.timed("store"):
-            build_store(out / "graph.ttl", out / "store")
+            try:
+                meta = None
+                if patch is not None and patch.expected_sha256:
+                    # the store's index goes first: a store killed while patched is never patched again
+                    (out / CACHE_DIR / STORE_INDEX.format(sha256=patch.expected_sha256)).unlink(missing_ok=True)
+                    meta = patch_store(out / STORE_DIR, out / "graph.ttl", expected_sha256=patch.expected_sha256,
+                                       replaced=patch.replaced, blocks=patch.blocks, triples=report.triples)
+                report.store_patched = meta is not None
+                if meta is None:
+                    meta = build_store(out / "graph.ttl", out / STORE_DIR)
+                if patch is not None:
+                    _keep_store_index(out / CACHE_DIR, patch.index, meta["source_sha256"])
+            finally:
+                if patch is not None:
+                    patch.index.unlink(missing_ok=True)  # kept under its name by now, unless the store failed
     return report
+
+
+STORE_DIR = "store"
+#: In the cache: for the graph a store was built from, each subject's IRI with the digest of its Turtle block
+#: (named after the SHA-256 of that graph.ttl), so that the next build can patch the store.
+STORE_INDEX = "store-index-{sha256}.tsv"
+#: A store is rebuilt rather than patched when more than this share of its subjects changed.
+PATCH_SHARE = 0.2
+
+
+@dataclass
+class _StorePatch:
+    """What a build hands from writing graph.ttl to patching the store: the subjects to replace, their new
+    blocks, the store's expected source (empty: build it), and the new index, written aside."""
+
+    expected_sha256: str
+    replaced: list[str]
+    blocks: list[str]
+    index: Path
+
+
+def _read_store_index(cache_dir: Path, store_dir: Path) -> dict[str, int] | None:
+    """IRI -> block digest of the graph the store at ``store_dir`` holds, from the cache; None where unknown."""
+    from kg.store import store_info
+
+    sha = store_info(store_dir).get("source_sha256")
+    path = cache_dir / STORE_INDEX.format(sha256=sha)
+    if not sha or not path.is_file():
+        return None
+    index: dict[str, int] = {}
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                digest, iri = line.rstrip("\n").split(" ", 1)
+                index[iri] = int(digest, 16)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return index
+
+
+def _store_patch(digests: BlockDigests, cache_dir: Path) -> _StorePatch:
+    """The index of the graph just written (to a file aside in ``cache_dir``) and, where the store can be
+    patched to it, the patch: subjects changed or gone since ``digests.previous``, and the new blocks."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    previous = digests.previous
+    fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as index:
+        for subject, digest in digests.own.items():
+            iri = str(subject)
+            index.write(f"{digest:016x} {iri}\n")
+            if previous is not None:
+                previous.pop(iri, None)
+    usable = previous is not None and not digests.overflow
+    if not usable:
+        return _StorePatch("", [], [], Path(name))
+    replaced = digests.changed_subjects + sorted(previous)  # what is left of previous: subjects now gone
+    if len(replaced) > PATCH_SHARE * max(1, len(digests.own)):
+        return _StorePatch("", [], [], Path(name))
+    from kg.store import store_info
+
+    return _StorePatch(store_info(cache_dir.parent / STORE_DIR).get("source_sha256", ""), replaced,
+                       digests.changed, Path(name))
+
+
+def _keep_store_index(cache_dir: Path, written: Path, sha256: str) -> None:
+    """Name the index written for the new graph.ttl after it, and drop the indexes of earlier graphs."""
+    kept = cache_dir / STORE_INDEX.format(sha256=sha256)
+    os.replace(written, kept)
+    for other in cache_dir.glob(STORE_INDEX.format(sha256="*")):
+        if other != kept:
+            other.unlink(missing_ok=True)
 
 
 def _give_back_freed_memory() -> None:

@@ -53,20 +53,41 @@ def turtle_bytes(graph: Graph) -> bytes:
 
 @dataclass
 class BlockDigests:
-    """Short digests of each IRI subject's Turtle block, taken while the blocks are written (so that
-    validation can tell what changed since an earlier build without rendering the graph a second time).
+    """Short digests of each IRI subject's Turtle block, taken while the blocks are written, so that later
+    stages can tell what changed since an earlier build without rendering the graph a second time.
 
     ``own[s]``: the digest of ``s``'s whole block. ``about[s]``: the digest of ``s``'s IRI with its lines
     for the predicates in ``about_predicates`` only (what a node's checks read of the nodes it points to:
-    their types, their schemes). 64-bit BLAKE2b digests, as ints."""
+    their types, their schemes); validation fingerprints are made of these. 64-bit BLAKE2b digests, as ints.
+
+    With ``previous`` (IRI -> block digest of an earlier build's graph, the one the query store holds), the
+    blocks of subjects that are new or changed since are kept in ``changed`` (their IRIs in
+    ``changed_subjects``), for the store to be patched instead of rebuilt; past ``change_limit`` characters,
+    or when a subject described with blank nodes changed, nothing more is kept and ``overflow`` is set."""
 
     about_predicates: frozenset
     own: dict = field(default_factory=dict)
     about: dict = field(default_factory=dict)
+    previous: dict[str, int] | None = None
+    change_limit: int = 64 << 20
+    changed: list[str] = field(default_factory=list)
+    changed_subjects: list[str] = field(default_factory=list)
+    overflow: bool = False
+    _changed_size: int = 0
 
-    def record(self, subject, block: str, about_lines: str) -> None:
-        self.own[subject] = digest64(block)
+    def record(self, subject, block: str, about_lines: str, with_blank_nodes: bool = False) -> None:
+        own = self.own[subject] = digest64(block)
         self.about[subject] = digest64(f"{subject}\n{about_lines}")
+        if self.previous is None or self.overflow or self.previous.get(str(subject)) == own:
+            return
+        self._changed_size += len(block)
+        if with_blank_nodes or self._changed_size > self.change_limit:
+            self.overflow = True
+            self.changed.clear()
+            self.changed_subjects.clear()
+            return
+        self.changed.append(block)
+        self.changed_subjects.append(str(subject))
 
 
 def digest64(text: str) -> int:
@@ -160,7 +181,7 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
             if len(cache) > TERM_CACHE_LIMIT:
                 cache.clear()
         elif digests is not None and key in iri_subjects:
-            digests.record(iri_subjects[key], block, block)
+            digests.record(iri_subjects[key], block, block, with_blank_nodes=True)
         write(block)
     return used
 
@@ -183,6 +204,15 @@ def _iri(term: str, used: set[str], cache: dict[str, str]) -> str:
     if text[0] != "<":
         used.add(text.split(":", 1)[0])
     return text
+
+
+def iri_ref(term: str) -> str:
+    """An IRI as Turtle and SPARQL write it in full, escaped where it must be.
+
+    >>> print(iri_ref("urn:a b"))
+    <urn:a\\u0020b>
+    """
+    return f"<{_escape_iri(term)}>"
 
 
 def _escape_iri(term: str) -> str:

@@ -844,6 +844,58 @@ def build_store(ttl_path: str | os.PathLike, store_dir: str | os.PathLike) -> di
     return meta
 
 
+def patch_store(
+    store_dir: str | os.PathLike,
+    ttl_path: str | os.PathLike,
+    *,
+    expected_sha256: str,
+    replaced: Iterable[str],
+    blocks: Iterable[str],
+    triples: int,
+) -> dict[str, Any] | None:
+    """Bring the store at ``store_dir`` from the graph it was built from to the one now in ``ttl_path``
+    by replacing some subjects, in one transaction; return the new metadata, or None (nothing changed)
+    where the store is not the one expected: then :func:`build_store`.
+
+    The store must hold the Turtle whose SHA-256 is ``expected_sha256`` (its ``meta.json`` says so). Every
+    triple of the subjects in ``replaced`` (IRIs) is deleted and the Turtle ``blocks`` inserted, in one SPARQL
+    update, which Oxigraph applies whole or not at all; then ``meta.json`` names the new file. A store
+    another process holds open for writing (a running ``diplograph serve``) cannot be patched. A build
+    killed between the update and ``meta.json`` leaves a store whose metadata no longer matches: the next
+    build rebuilds it. ``triples`` is the size of the new graph (counting a store of 10^7 triples would
+    scan it)."""
+    from kg.serialize import iri_ref, write_atomic
+    from kg.vocab import PREFIXES
+
+    target = Path(store_dir)
+    source = Path(ttl_path)
+    meta = store_info(target)
+    if (meta.get("format") != STORE_FORMAT or meta.get("version") != STORE_VERSION
+            or meta.get("source_sha256") != expected_sha256 or not (target / DATA_DIR).is_dir()):
+        return None
+    subjects = " ".join(iri_ref(iri) for iri in replaced)
+    inserted = "".join(blocks)
+    update = []
+    if subjects:
+        update.append(f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o }}")
+    if inserted:
+        update.append(f"INSERT DATA {{\n{inserted}}}")
+    try:
+        store = ox.Store(str(target / DATA_DIR))
+    except OSError:  # locked by another writer
+        return None
+    try:
+        if update:
+            store.update(" ;\n".join(update), prefixes={name: str(ns) for name, ns in PREFIXES.items()})
+        store.flush()
+    finally:
+        del store
+    meta = {**meta, "triples": triples, "source": source.name, "source_sha256": _sha256(source),
+            "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    write_atomic(target / META_FILE, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
+    return meta
+
+
 def _remove_abandoned_staging(target: Path) -> None:
     """Delete the staging folders of builds that were killed (their process no longer runs).
 

@@ -262,3 +262,101 @@ def test_unchanged_files_are_not_read_again(tmp_path, monkeypatch):
         assert {k for (k,) in cache._db.execute("SELECT key FROM document")} == {
             kg.cache.file_key(path) for path in sorted(source.glob("*.txt"))
         }
+
+
+def _store_triples(store_dir: Path) -> set:
+    import pyoxigraph as ox
+
+    from kg.store import DATA_DIR
+
+    store = ox.Store.read_only(str(store_dir / DATA_DIR))
+    try:
+        # blank nodes (the ontology's class expressions) get new labels in each store: compare without them
+        return {(str(q.subject), str(q.predicate), str(q.object)) for q in store
+                if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+    finally:
+        del store
+
+
+def test_rebuild_patches_the_store_to_what_a_clean_build_stores(tmp_path):
+    """After adding, changing and deleting articles, the store is patched in place (the subjects whose Turtle
+    changed, replaced in one transaction) and holds what a clean build's store holds; its metadata names the
+    new graph.ttl. Without the index of the store's graph it is rebuilt, with the same result."""
+    from kg.store import store_info
+
+    source = _corpus(tmp_path / "src", EXTRA)
+    out = tmp_path / "out"
+    first = _build(source, out, store=True)
+    assert not first.store_patched  # nothing to patch: built
+    assert len(list((out / CACHE_DIR).glob("store-index-*.tsv"))) == 1
+
+    (source / "new.txt").write_text(NEW, encoding="utf-8")
+    (source / "en_one.txt").write_text(CHANGED, encoding="utf-8")
+    (source / "ru_two.txt").unlink()
+    second = _build(source, out, store=True)
+    assert second.store_patched
+    clean = tmp_path / "clean"
+    _build(source, clean, store=True, cache=False)
+    patched = _store_triples(out / "store")
+    assert patched == _store_triples(clean / "store")
+    assert not any("Петрович" in o for _, _, o in patched) and any("Tamimi" in o for _, _, o in patched)
+    meta = store_info(out / "store")
+    assert meta["source_sha256"] == store_info(clean / "store")["source_sha256"]
+    assert meta["triples"] == store_info(clean / "store")["triples"] == second.triples
+    indexes = list((out / CACHE_DIR).glob("store-index-*.tsv"))
+    assert [p.name for p in indexes] == [f"store-index-{meta['source_sha256']}.tsv"]
+    assert not list((out / CACHE_DIR).glob(".store-index.*"))
+
+    third = _build(source, out, store=True)  # nothing changed: an empty patch
+    assert third.store_patched and _store_triples(out / "store") == patched
+
+    indexes[0].unlink()  # the index is gone: the store cannot be patched, it is rebuilt
+    (source / "ru_two.txt").write_text(EXTRA["ru_two.txt"], encoding="utf-8")
+    fourth = _build(source, out, store=True)
+    assert not fourth.store_patched
+    assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean2"))
+
+
+def _rebuilt(source: Path, out: Path) -> Path:
+    _build(source, out, store=True, cache=False)
+    return out / "store"
+
+
+def test_a_store_that_is_not_the_expected_one_is_rebuilt_not_patched(tmp_path, monkeypatch):
+    """A store is patched only from the graph its index describes. A store whose metadata names another
+    graph, or one whose patch was killed after the update (its index is dropped before), is rebuilt."""
+    import json
+
+    import kg.store
+
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out, store=True)
+    meta_file = out / "store" / "meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["source_sha256"] = "0" * 64  # built from another file since
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    (source / "new.txt").write_text(NEW, encoding="utf-8")
+    report = _build(source, out, store=True)
+    assert not report.store_patched
+    assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean"))
+
+    (source / "new.txt").unlink()
+    real = kg.store._sha256
+    calls = []
+
+    def killed_after_the_update(path):
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the update is committed, meta.json not yet written
+        return real(path)
+
+    monkeypatch.setattr(kg.store, "_sha256", killed_after_the_update)
+    with pytest.raises(KeyboardInterrupt):
+        _build(source, out, store=True)
+    assert not list((out / CACHE_DIR).glob("store-index-*.tsv"))
+    assert not list((out / CACHE_DIR).glob(".store-index.*"))
+    (source / "new.txt").write_text(NEW, encoding="utf-8")  # back to the graph the killed patch started from
+    again = _build(source, out, store=True)
+    assert not again.store_patched
+    assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean2"))

@@ -109,6 +109,10 @@ def pyshacl_shortcuts(enable: bool = True) -> bool:
     - Every check of a shape looks up each of the shape's predicates in pyshacl's *list* of constraint
       parameters, by equality, term by term (:class:`_ParameterList` looks them up by hash).
     """
+    import pyshacl
+
+    if not str(pyshacl.__version__).startswith(SHORTCUT_RELEASES):
+        return False  # another release's internals may differ: its own code runs
     from pyshacl import shape as shape_module
     from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
     from pyshacl.constraints.core.logical_constraints import OrConstraintComponent
@@ -126,10 +130,6 @@ def pyshacl_shortcuts(enable: bool = True) -> bool:
         return False
     if _stock:
         return True
-    import pyshacl
-
-    if not str(pyshacl.__version__).startswith(SHORTCUT_RELEASES):
-        return False
     _stock["or"] = OrConstraintComponent._evaluate_or_constraint
     _stock["node"] = NodeConstraintComponent._evaluate_node_shape
     _stock["params"] = getattr(shape_module, "CONSTRAINT_PARAMS", None)

@@ -286,7 +286,11 @@ def build(
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)
         report.built = len(documents)
+        inputs = _inputs_digest(documents, validate=validate, html=html, store=store)
         del documents  # the extractions hold what is needed of them
+        if cache and _outputs_current(out, inputs, report, store=store, html=html):
+            say("nothing changed since the last build: its outputs stand")
+            return report
         with report.timed("link+to_rdf"):
             graph = to_graph(extractions)
             report.meetings = sum(len(ex.meetings) for ex in extractions)
@@ -340,7 +344,62 @@ def build(
             finally:
                 if patch is not None:
                     patch.index.unlink(missing_ok=True)  # kept under its name by now, unless the store failed
+    if cache:
+        _record_build(out, inputs, report, html=html)
     return report
+
+
+#: In the cache: what the last complete build was made from, and what it wrote (see :func:`_outputs_current`).
+BUILD_RECORD = "last-build.json"
+
+
+def _inputs_digest(documents: Sequence[Document], **options: bool) -> str:
+    """A digest of everything a build's outputs follow from: each article (its name and what ingestion read
+    of it, in order), the extractor's version (code and data), the ontology and shapes, and the options."""
+    import hashlib
+
+    from kg.cache import extractor_version
+    from kg.validate import shapes_version
+
+    digest = hashlib.sha256(f"{extractor_version()}\n{shapes_version()}\n{sorted(options.items())}\n".encode())
+    for doc in documents:
+        digest.update(f"{doc.id}\x1f{document_key(doc)}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _outputs_current(out: Path, inputs: str, report: BuildReport, *, store: bool, html: bool) -> bool:
+    """Whether the outputs in ``out`` are those of a complete build from the same ``inputs``, untouched since
+    (graph.ttl, graph.html and the store's source by SHA-256): then ``report`` gets that build's counts and
+    the build is done. A rebuild of an unchanged corpus costs reading it."""
+    import json
+
+    from kg.store import _sha256, store_info
+
+    try:
+        record = json.loads((out / CACHE_DIR / BUILD_RECORD).read_text(encoding="utf-8"))
+        if record.get("inputs") != inputs or not (out / "graph.ttl").is_file():
+            return False
+        if store and store_info(out / STORE_DIR).get("source_sha256") != record["graph_sha256"]:
+            return False
+        if html and (not (out / "graph.html").is_file() or _sha256(out / "graph.html") != record["html_sha256"]):
+            return False
+        if _sha256(out / "graph.ttl") != record["graph_sha256"]:
+            return False
+        report.meetings, report.triples = int(record["meetings"]), int(record["triples"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _record_build(out: Path, inputs: str, report: BuildReport, *, html: bool) -> None:
+    import json
+
+    from kg.store import _sha256
+
+    record = {"inputs": inputs, "graph_sha256": _sha256(out / "graph.ttl"),
+              "html_sha256": _sha256(out / "graph.html") if html else None,
+              "meetings": report.meetings, "triples": report.triples}
+    write_atomic(out / CACHE_DIR / BUILD_RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
 
 
 STORE_DIR = "store"

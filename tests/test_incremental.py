@@ -307,7 +307,7 @@ def test_rebuild_patches_the_store_to_what_a_clean_build_stores(tmp_path):
     assert [p.name for p in indexes] == [f"store-index-{meta['source_sha256']}.tsv"]
     assert not list((out / CACHE_DIR).glob(".store-index.*"))
 
-    third = _build(source, out, store=True)  # nothing changed: an empty patch
+    third = _build(source, out, store=True, html=True)  # another option, the same graph: an empty patch
     assert third.store_patched and _store_triples(out / "store") == patched
 
     indexes[0].unlink()  # the index is gone: the store cannot be patched, it is rebuilt
@@ -360,3 +360,36 @@ def test_a_store_that_is_not_the_expected_one_is_rebuilt_not_patched(tmp_path, m
     again = _build(source, out, store=True)
     assert not again.store_patched
     assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean2"))
+
+
+def test_a_rebuild_of_an_unchanged_corpus_leaves_the_outputs_standing(tmp_path):
+    """Nothing changed since a complete build (the articles, what was read of them, the extractor, the
+    ontology and shapes, the options, the outputs by SHA-256): the rebuild stops after reading, with the
+    counts of the build that made the outputs. Any difference makes it a full rebuild."""
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    first = _build(source, out, store=True, html=True)
+    outputs = {name: (out / name).read_bytes() for name in ("graph.ttl", "graph.html")}
+
+    again = _build(source, out, store=True, html=True)
+    assert "link+to_rdf" not in again.timings and "store" not in again.timings
+    assert (again.meetings, again.triples, again.built) == (first.meetings, first.triples, first.built)
+    assert {name: (out / name).read_bytes() for name in outputs} == outputs
+
+    (out / "graph.ttl").write_bytes(outputs["graph.ttl"].replace(b"Berger", b"Burger"))  # edited by hand
+    restored = _build(source, out, store=True, html=True)
+    assert "link+to_rdf" in restored.timings and (out / "graph.ttl").read_bytes() == outputs["graph.ttl"]
+
+    (out / "graph.html").unlink()
+    assert "link+to_rdf" in _build(source, out, store=True, html=True).timings
+    assert (out / "graph.html").is_file()
+
+    assert "link+to_rdf" in _build(source, out, store=True, html=False).timings  # another option
+    assert "link+to_rdf" not in _build(source, out, store=True, html=False).timings
+
+    shutil.rmtree(out / "store")
+    assert "store" in _build(source, out, store=True, html=False).timings
+
+    (source / "en_three.txt").rename(source / "en_renamed.txt")  # same text, another article name
+    renamed = _build(source, out, store=True, html=False)
+    assert "link+to_rdf" in renamed.timings and b"en_renamed" in (out / "graph.ttl").read_bytes()

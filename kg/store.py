@@ -888,6 +888,8 @@ def patch_store(
         if update:
             store.update(" ;\n".join(update), prefixes={name: str(ns) for name, ns in PREFIXES.items()})
         store.flush()
+    except (SyntaxError, OSError):  # nothing was applied: the caller builds the store afresh
+        return None
     finally:
         del store
     meta = {**meta, "triples": triples, "source": source.name, "source_sha256": _sha256(source),

@@ -393,3 +393,19 @@ def test_a_rebuild_of_an_unchanged_corpus_leaves_the_outputs_standing(tmp_path):
     (source / "en_three.txt").rename(source / "en_renamed.txt")  # same text, another article name
     renamed = _build(source, out, store=True, html=False)
     assert "link+to_rdf" in renamed.timings and b"en_renamed" in (out / "graph.ttl").read_bytes()
+
+
+def test_a_patch_the_store_refuses_changes_nothing(tmp_path):
+    """An update Oxigraph cannot parse is applied not at all: patch_store says so (the build then rebuilds the
+    store) and the store and its metadata are as they were."""
+    from kg.store import patch_store, store_info
+
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out, store=True)
+    before, meta = _store_triples(out / "store"), store_info(out / "store")
+    subject = sorted(before)[0][0]
+    result = patch_store(out / "store", out / "graph.ttl", expected_sha256=meta["source_sha256"],
+                         replaced=[subject], blocks=['<urn:a> <urn:p> "not closed ;\n.\n'], triples=1)
+    assert result is None
+    assert _store_triples(out / "store") == before and store_info(out / "store") == meta

@@ -301,8 +301,9 @@ def build(
         staged = out / STAGED_TURTLE
         digests = (validation_digests() if validate else None) or BlockDigests(frozenset())
         patchable = store and cache
+        store_source = ""  # the SHA-256 of the graph.ttl the store holds, where the cache indexes that graph
         if patchable:
-            digests.previous = _read_store_index(out / CACHE_DIR, out / STORE_DIR)
+            store_source, digests.previous = _read_store_index(out / CACHE_DIR, out / STORE_DIR)
         with report.timed("write"):
             write_turtle(graph, staged, digests)
         try:
@@ -316,7 +317,7 @@ def build(
         patch = None
         if patchable:
             with report.timed("store"):
-                patch = _store_patch(digests, out / CACHE_DIR)
+                patch = _store_patch(digests, out / CACHE_DIR, store_source)
         del digests
     if html:
         from kg.html import write_graph_html
@@ -325,6 +326,7 @@ def build(
             write_graph_html(graph, out / "graph.html")
     del graph
     _give_back_freed_memory()  # the store loads graph.ttl; its loader should not share memory with the graph
+    graph_sha256 = None
     if store:
         from kg.store import build_store, patch_store
 
@@ -339,13 +341,14 @@ def build(
                 report.store_patched = meta is not None
                 if meta is None:
                     meta = build_store(out / "graph.ttl", out / STORE_DIR)
+                graph_sha256 = meta["source_sha256"]
                 if patch is not None:
                     _keep_store_index(out / CACHE_DIR, patch.index, meta["source_sha256"])
             finally:
                 if patch is not None:
                     patch.index.unlink(missing_ok=True)  # kept under its name by now, unless the store failed
     if cache:
-        _record_build(out, inputs, report, html=html)
+        _record_build(out, inputs, report, html=html, graph_sha256=graph_sha256)
     return report
 
 
@@ -391,12 +394,14 @@ def _outputs_current(out: Path, inputs: str, report: BuildReport, *, store: bool
     return True
 
 
-def _record_build(out: Path, inputs: str, report: BuildReport, *, html: bool) -> None:
+def _record_build(out: Path, inputs: str, report: BuildReport, *, html: bool, graph_sha256: str | None) -> None:
+    """Record what :func:`_outputs_current` checks next time; ``graph_sha256``: graph.ttl's, where the store
+    stage has already read it (else it is read here)."""
     import json
 
     from kg.store import _sha256
 
-    record = {"inputs": inputs, "graph_sha256": _sha256(out / "graph.ttl"),
+    record = {"inputs": inputs, "graph_sha256": graph_sha256 or _sha256(out / "graph.ttl"),
               "html_sha256": _sha256(out / "graph.html") if html else None,
               "meetings": report.meetings, "triples": report.triples}
     write_atomic(out / CACHE_DIR / BUILD_RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
@@ -421,14 +426,15 @@ class _StorePatch:
     index: Path
 
 
-def _read_store_index(cache_dir: Path, store_dir: Path) -> dict[str, int] | None:
-    """IRI -> block digest of the graph the store at ``store_dir`` holds, from the cache; None where unknown."""
+def _read_store_index(cache_dir: Path, store_dir: Path) -> tuple[str, dict[str, int] | None]:
+    """The SHA-256 of the graph.ttl the store at ``store_dir`` holds, and IRI -> block digest of that graph
+    from the cache; ``("", None)`` where unknown."""
     from kg.store import store_info
 
     sha = store_info(store_dir).get("source_sha256")
     path = cache_dir / STORE_INDEX.format(sha256=sha)
     if not sha or not path.is_file():
-        return None
+        return "", None
     index: dict[str, int] = {}
     try:
         with path.open(encoding="utf-8") as lines:
@@ -436,13 +442,14 @@ def _read_store_index(cache_dir: Path, store_dir: Path) -> dict[str, int] | None
                 digest, iri = line.rstrip("\n").split(" ", 1)
                 index[iri] = int(digest, 16)
     except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return index
+        return "", None
+    return sha, index
 
 
-def _store_patch(digests: BlockDigests, cache_dir: Path) -> _StorePatch:
-    """The index of the graph just written (to a file aside in ``cache_dir``) and, where the store can be
-    patched to it, the patch: subjects changed or gone since ``digests.previous``, and the new blocks."""
+def _store_patch(digests: BlockDigests, cache_dir: Path, store_source: str) -> _StorePatch:
+    """The index of the graph just written (to a file aside in ``cache_dir``) and, where the store (holding
+    the graph.ttl whose SHA-256 is ``store_source``) can be patched to it, the patch: subjects changed or gone
+    since ``digests.previous``, and the new blocks."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     previous = digests.previous
     fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
@@ -458,10 +465,7 @@ def _store_patch(digests: BlockDigests, cache_dir: Path) -> _StorePatch:
     replaced = digests.changed_subjects + sorted(previous)  # what is left of previous: subjects now gone
     if len(replaced) > PATCH_SHARE * max(1, len(digests.own)):
         return _StorePatch("", [], [], Path(name))
-    from kg.store import store_info
-
-    return _StorePatch(store_info(cache_dir.parent / STORE_DIR).get("source_sha256", ""), replaced,
-                       digests.changed, Path(name))
+    return _StorePatch(store_source, replaced, digests.changed, Path(name))
 
 
 def _keep_store_index(cache_dir: Path, written: Path, sha256: str) -> None:

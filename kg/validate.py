@@ -342,8 +342,6 @@ def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
 def validation_digests() -> BlockDigests | None:
     """An empty :class:`kg.serialize.BlockDigests` for :func:`kg.serialize.write_turtle` to fill, recording
     what :func:`validate_in_parts` reads; None where the shapes are not checked in parts."""
-    from kg.serialize import BlockDigests
-
     plan = _local_plan()
     return BlockDigests(plan.value_predicates) if plan is not None else None
 

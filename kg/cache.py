@@ -123,8 +123,8 @@ class EncodedExtractions(Sequence[ArticleExtraction]):
     kilobyte each) beside its document without text, and decoded on each access.
 
     A build holds all of them from extraction until its graph is built. Decoded, they cost about 6.5 KB an
-    article (1.1 GB at 170k articles); encoded, a seventh of that. The stages read them one at a time
-    (:func:`kg.model.in_document_order`), so only what a stage keeps of them stays in memory. Payloads must
+    article (1.1 GB at 170k articles); encoded, a seventh of that. :func:`kg.pipeline.to_graph` decodes
+    each once, before the graph exists, and lets go of each as the graph takes it in. Payloads must
     be of :meth:`ArticleExtraction.for_graph` extractions: the quotes are in them, the texts are not kept.
     """
 

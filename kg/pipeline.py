@@ -16,8 +16,8 @@ is gone. The query store is patched in place rather than rebuilt when few subjec
 
 Memory is bounded by the graph, not by the articles: between extraction and the graph each article is held
 as the encoded part of its extraction that linking and RDF read, beside its document without text
-(:class:`kg.cache.EncodedExtractions`, under 1 KB an article), and the stages decode one article at a time;
-the graph lives on a compact store (:mod:`kg.memgraph`), validation parts are streamed to the workers a few
+(:class:`kg.cache.EncodedExtractions`, under 1 KB an article), decoded once for linking and the graph and
+let go of as the graph takes them in (:func:`to_graph`); the graph lives on a compact store (:mod:`kg.memgraph`), validation parts are streamed to the workers a few
 at a time, and Turtle is written one subject at a time (:func:`kg.serialize.write_turtle`).
 """
 
@@ -27,7 +27,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +35,12 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.cache import CACHE_DIR, EncodedExtractions, ExtractionCache, decode_extraction, document_key, encode_extraction
+from kg.collector import BUILD_THRESHOLDS, gc_thresholds
 from kg.errors import UserError
 from kg.identity import link_persons
 from kg.ingest import discover
 from kg.lang import supported_languages
-from kg.model import ArticleExtraction, Document
+from kg.model import ArticleExtraction, Document, in_document_order
 from kg.parallel import Workers, extract_payload, read_article
 from kg.rdf import data_graph
 from kg.serialize import BlockDigests, write_atomic, write_turtle
@@ -208,11 +209,21 @@ def extract_cached(
     return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
 
 
-def to_graph(extractions: Sequence[ArticleExtraction], with_ontology: bool = True) -> Graph:
-    """Stages "link" and "to_rdf": identities across articles, then the graph (each stage reads
-    ``extractions`` once, in document order: :func:`kg.model.in_document_order`)."""
-    person_keys, possibly_same = link_persons(extractions)
-    graph = data_graph(extractions, person_keys, possibly_same)
+def to_graph(
+    extractions: Sequence[ArticleExtraction], with_ontology: bool = True, report: BuildReport | None = None
+) -> Graph:
+    """Stages "link" and "to_rdf": identities across articles, then the graph; ``report`` gets the number of
+    meeting reports.
+
+    Each extraction is decoded once (:func:`kg.model.in_document_order`) and held decoded while identities
+    are linked, before the graph exists; the graph's pass then lets go of each article's people once they
+    are in the graph (the meetings stay, grouped, until written). Decoding was most of these stages' time
+    when each pass decoded every article again."""
+    decoded = list(in_document_order(extractions))
+    person_keys, possibly_same = link_persons(decoded)
+    if report is not None:
+        report.meetings = sum(len(ex.meetings) for ex in decoded)
+    graph = data_graph(_HandedOver(decoded), person_keys, possibly_same)
     if with_ontology:
         from kg.ontology import ontology_graph
 
@@ -220,6 +231,22 @@ def to_graph(extractions: Sequence[ArticleExtraction], with_ontology: bool = Tru
             graph.add(triple)
     bind_prefixes(graph)
     return graph
+
+
+class _HandedOver:
+    """Iterates a list in order (already in document order, as it declares), dropping each item from the list
+    as it is handed on: what the consumer does not keep is freed as it goes. Iterable once."""
+
+    ordered_by_document_id = True
+
+    def __init__(self, items: list) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator:
+        items = self._items
+        items.reverse()
+        while items:
+            yield items.pop()
 
 
 VALIDATED_FILE = "validated.txt"
@@ -250,6 +277,7 @@ def check_shapes(
         write_atomic(known_file, "".join(f"{f}\n" for f in sorted(fingerprints)).encode("ascii"))
 
 
+@gc_thresholds(BUILD_THRESHOLDS)
 def build(
     source: str | Path,
     out: str | Path,
@@ -292,8 +320,7 @@ def build(
             say("nothing changed since the last build: its outputs stand")
             return report
         with report.timed("link+to_rdf"):
-            graph = to_graph(extractions)
-            report.meetings = sum(len(ex.meetings) for ex in extractions)
+            graph = to_graph(extractions, report=report)
         report.triples = len(graph)
         del extractions
         # Written beside graph.ttl first: validation reads the digests taken while writing, and graph.ttl is

@@ -250,38 +250,52 @@ def _dates_agree(a: PartialDate | None, b: PartialDate | None) -> bool:
     return y.startswith(x)
 
 
-def same_meetings(builder: GraphBuilder, extractions: Iterable[ArticleExtraction]):
-    """Group the reports of one meeting across articles: the same participants on an agreeing date.
+class MeetingGroups:
+    """The reports of one meeting across articles, grouped as articles are added in document order: the same
+    participants on an agreeing date. Reports from one article are never merged here (the article already
+    merged its own)."""
 
-    Reports from one article are never merged here (the article already merged its own)."""
-    groups: list[list[tuple[ArticleExtraction, MeetingRecord]]] = []
-    index: dict[tuple[URIRef, ...], list[int]] = {}
-    for ex in in_document_order(extractions):
+    def __init__(self, builder: GraphBuilder) -> None:
+        self.builder = builder
+        self.groups: list[list[tuple[ArticleExtraction, MeetingRecord]]] = []
+        self._index: dict[tuple[URIRef, ...], list[int]] = {}
+
+    def add(self, ex: ArticleExtraction) -> None:
         ex = replace(ex, persons={})  # what a meeting reads of its article: the document and the quotes
         for record in ex.meetings:
-            key = builder.meeting_participants(ex, record)
+            key = self.builder.meeting_participants(ex, record)
             target = None
-            for k in index.get(key, []):
-                group = groups[k]
+            for k in self._index.get(key, []):
+                group = self.groups[k]
                 if all(other.document.id != ex.document.id for other, _ in group) and all(
                     _dates_agree(r.date, record.date) and r.planned == record.planned for _, r in group
                 ):
                     target = k
                     break
             if target is None:
-                index.setdefault(key, []).append(len(groups))
-                groups.append([(ex, record)])
+                self._index.setdefault(key, []).append(len(self.groups))
+                self.groups.append([(ex, record)])
             else:
-                groups[target].append((ex, record))
-    return groups
+                self.groups[target].append((ex, record))
+
+
+def same_meetings(builder: GraphBuilder, extractions: Iterable[ArticleExtraction]):
+    """The groups of :class:`MeetingGroups` for ``extractions`` (read in document order)."""
+    grouped = MeetingGroups(builder)
+    for ex in in_document_order(extractions):
+        grouped.add(ex)
+    return grouped.groups
 
 
 def data_graph(extractions: Iterable[ArticleExtraction], person_keys, possibly_same) -> Graph:
-    """The data graph of ``extractions`` (read twice, in document order: articles and people, then
-    meetings), given the global person keys of :func:`kg.identity.link_persons`."""
+    """The data graph of ``extractions`` (read once, in document order: each article with its people, its
+    meetings grouped with other articles' reports of them; then the meetings), given the global person keys
+    of :func:`kg.identity.link_persons`."""
     builder = GraphBuilder(person_keys, possibly_same)
+    grouped = MeetingGroups(builder)
     for ex in in_document_order(extractions):
         builder.add_article(ex)
-    for reports in same_meetings(builder, extractions):
+        grouped.add(ex)
+    for reports in grouped.groups:
         builder.add_meeting(reports)
     return builder.finish()

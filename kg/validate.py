@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
+from kg.collector import DEFAULT_THRESHOLDS, gc_thresholds
 from kg.ontology import shapes_graph, short_iri, with_ontology
 from kg.parallel import Workers
 from kg.serialize import BlockDigests
@@ -466,8 +467,10 @@ def validate_in_parts(
     return ValidationReport(conforms, violations, "\n".join(texts)), fingerprints if conforms else set()
 
 
+@gc_thresholds(DEFAULT_THRESHOLDS)
 def _check_part(part: list[tuple[URIRef, list[tuple]]]) -> tuple[bool, list[Violation], list[str]]:
-    """pyshacl on some focus nodes, each with its fragment, beside the ontology and schemes (in a worker)."""
+    """pyshacl on some focus nodes, each with its fragment, beside the ontology and schemes (in a worker),
+    under the collector's default thresholds: the part's graph holds reference cycles (:mod:`kg.collector`)."""
     import pyshacl
     from rdflib.namespace import RDF
 

@@ -63,3 +63,24 @@ def test_extract_cached_keeps_and_returns_graph_parts(tmp_path):
     for a, b in zip(first, second, strict=True):
         assert a.document == b.document and not a.mentions and not b.sentences and a.quotes == b.quotes
     assert turtle_bytes(to_graph(second)) == turtle_bytes(to_graph([extract(doc) for doc in docs]))
+
+
+def test_the_graph_stages_decode_each_extraction_once(monkeypatch):
+    import kg.cache
+
+    docs = _documents()
+    held = EncodedExtractions((doc, extract_payload(doc)) for doc in docs)
+    decoded: list[str] = []
+    real = kg.cache.decode_extraction
+
+    def counting(payload, doc):
+        decoded.append(doc.id)
+        return real(payload, doc)
+
+    monkeypatch.setattr(kg.cache, "decode_extraction", counting)
+    report = BuildReport("seeds")
+    graph = to_graph(held, report=report)
+    assert sorted(decoded) == sorted(doc.id for doc in docs) == decoded  # once each, in document order
+    monkeypatch.undo()
+    assert report.meetings == sum(len(ex.meetings) for ex in held) > 0
+    assert turtle_bytes(graph) == turtle_bytes(to_graph([extract(doc) for doc in docs]))

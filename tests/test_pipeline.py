@@ -100,8 +100,8 @@ def test_a_graph_breaking_the_shapes_leaves_the_previous_outputs(tmp_path, monke
     validated = (out / ".cache" / pipeline.VALIDATED_FILE).read_bytes()
     real = pipeline.to_graph
 
-    def with_a_second_date(extractions):
-        graph = real(extractions)
+    def with_a_second_date(extractions, **options):
+        graph = real(extractions, **options)
         for meeting in graph.subjects(RDF.type, DG.Meeting):
             graph.add((meeting, DG.date, Literal("1999-01-01", datatype=XSD.date)))
         return graph

@@ -1,0 +1,47 @@
+"""The collector's thresholds during a build (kg.collector): the build's own under the build's thresholds,
+validation under CPython's defaults wherever it runs, the caller's restored afterwards."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pyshacl
+
+import kg.pipeline as pipeline
+from kg.collector import BUILD_THRESHOLDS, DEFAULT_THRESHOLDS, gc_thresholds
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_a_build_runs_under_its_thresholds_validation_under_the_defaults_and_the_callers_come_back(
+    tmp_path, monkeypatch
+):
+    seen: dict[str, set] = {"graph": set(), "validation": set()}
+    real_graph, real_validate = pipeline.to_graph, pyshacl.validate
+
+    def recording_graph(*args, **kwargs):
+        seen["graph"].add(gc.get_threshold())
+        return real_graph(*args, **kwargs)
+
+    def recording_validate(*args, **kwargs):
+        seen["validation"].add(gc.get_threshold())
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "to_graph", recording_graph)
+    monkeypatch.setattr(pyshacl, "validate", recording_validate)
+    callers = (900, 11, 12)
+    with gc_thresholds(callers):
+        pipeline.build(SEEDS, tmp_path, progress=lambda m: None, html=False, store=False, jobs=1)
+        assert gc.get_threshold() == callers
+    assert seen == {"graph": {BUILD_THRESHOLDS}, "validation": {DEFAULT_THRESHOLDS}}
+
+
+def test_thresholds_come_back_when_the_body_fails():
+    before = gc.get_threshold()
+    try:
+        with gc_thresholds((12_345, 10, 10)):
+            raise KeyError("the build failed")
+    except KeyError:
+        pass
+    assert gc.get_threshold() == before

@@ -180,6 +180,12 @@ class CompactMemory(Store):
                 if o is None or obj == o:
                     yield (s, predicate, obj), _no_contexts()
 
+    def objects_by_predicate(self, subject) -> dict:
+        """Each predicate of ``subject`` with its objects (a tuple): what a writer of its block reads, without
+        a triple pattern's generators."""
+        predicates = self._by_subject.get(subject)
+        return {p: _objects(held) for p, held in predicates.items()} if predicates else {}
+
     def _object_index(self) -> dict:
         if self._by_object is None:
             index: dict = {}

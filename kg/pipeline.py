@@ -16,9 +16,10 @@ is gone. The query store is patched in place rather than rebuilt when few subjec
 
 Memory is bounded by the graph, not by the articles: between extraction and the graph each article is held
 as the encoded part of its extraction that linking and RDF read, beside its document without text
-(:class:`kg.cache.EncodedExtractions`, under 1 KB an article), decoded once for linking and the graph and
-let go of as the graph takes them in (:func:`to_graph`); the graph lives on a compact store (:mod:`kg.memgraph`), validation parts are streamed to the workers a few
-at a time, and Turtle is written one subject at a time (:func:`kg.serialize.write_turtle`).
+(:class:`kg.cache.EncodedExtractions`, under 1 KB an article), decoded once for linking and the graph and let
+go of as the graph takes it in (:func:`to_graph`); the graph lives on a compact store (:mod:`kg.memgraph`),
+validation parts are streamed to the workers a few at a time, and Turtle is written one subject at a time
+(:func:`kg.serialize.write_turtle`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +140,7 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
     subjects: set = set()
     for s, _, o in graph:
         subjects.add(s)
-        if isinstance(s, BNode) or isinstance(o, BNode):
+        if _is_blank(s) or _is_blank(o):
             with_blank.add(s)
     nested = Graph()
     bind_prefixes(nested)
@@ -148,7 +148,7 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
         for p, o in graph.predicate_objects(s):
             nested.add((s, p, o))
     used: set[str] = set()
-    cache: dict[str, str] = {}
+    cache: dict[str, tuple[str, str]] = {}
     terms = {str(s): s for s in subjects if s not in with_blank}
     del subjects
     entries: list[tuple[str, str | None]] = [(key, None) for key in terms]
@@ -168,13 +168,15 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
                 entries.append((by_text.get(first, first), block + "\n.\n"))
     entries.sort(key=lambda entry: entry[0])  # stable: blocks of one key stay in the serializer's order
     about = digests.about_predicates if digests is not None else frozenset()
+    grouped = getattr(graph.store, "objects_by_predicate", None)  # a compact store has them so (kg.memgraph)
     about_lines: list[str] = []
     for i, (key, block) in enumerate(entries):
         if i:
             write("\n")
         if block is None:
             subject = terms[key]
-            block = _plain_block(subject, graph.predicate_objects(subject), used, cache, about, about_lines)
+            by_predicate = grouped(subject) if grouped is not None else _by_predicate(graph, subject)
+            block = _plain_block(subject, by_predicate, used, cache, about, about_lines)
             if digests is not None:
                 digests.record(subject, block, "".join(about_lines))
                 about_lines.clear()
@@ -192,18 +194,20 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 _TO_ESCAPE = re.compile(r'[\\"\n\r\t\b\f]')
 
 
-def _iri(term: str, used: set[str], cache: dict[str, str]) -> str:
-    text = cache.get(term)
-    if text is None:
-        text = f"<{_escape_iri(term)}>"
+def _iri(term: str, used: set[str], cache: dict[str, tuple[str, str]]) -> str:
+    """``term`` as Turtle writes it: a prefixed name where a prefix fits, else ``<…>``; the prefix goes to
+    ``used``. ``cache`` remembers each term's text and prefix."""
+    found = cache.get(term)
+    if found is None:
+        found = (f"<{_escape_iri(term)}>", "")
         for namespace, name in _NAMESPACES:
             if term.startswith(namespace) and _LOCAL_NAME.fullmatch(term, len(namespace)):
-                text = f"{name}:{term[len(namespace):]}"
+                found = (f"{name}:{term[len(namespace):]}", name)
                 break
-        cache[term] = text
-    if text[0] != "<":
-        used.add(text.split(":", 1)[0])
-    return text
+        cache[term] = found
+    if found[1]:
+        used.add(found[1])
+    return found[0]
 
 
 def iri_ref(term: str) -> str:
@@ -219,7 +223,7 @@ def _escape_iri(term: str) -> str:
     return "".join(ch if ch > " " and ch not in '<>"{}|^`\\' else f"\\u{ord(ch):04X}" for ch in term)
 
 
-def _literal(term: Literal, used: set[str], cache: dict[str, str]) -> str:
+def _literal(term: Literal, used: set[str], cache: dict[str, tuple[str, str]]) -> str:
     lexical = _TO_ESCAPE.sub(lambda m: _ESCAPES[m.group()], str(term))
     if term.language:
         return f'"{lexical}"@{term.language}'
@@ -228,22 +232,40 @@ def _literal(term: Literal, used: set[str], cache: dict[str, str]) -> str:
     return f'"{lexical}"^^{_iri(str(term.datatype), used, cache)}'
 
 
+def _is_blank(node) -> bool:
+    """``isinstance(node, BNode)``, quick for the usual IRIs and literals (rdflib's terms are ABCs, whose
+    ``isinstance`` is slow, and a graph's writing asks it of every term)."""
+    return node.__class__ not in _PLAIN_CLASSES and isinstance(node, BNode)
+
+
+_PLAIN_CLASSES = frozenset({URIRef, Literal})
+_RDF_TYPE = str(RDF.type)
+
+
+def _by_predicate(graph: Graph, subject) -> dict:
+    by_predicate: dict[URIRef, list] = defaultdict(list)
+    for p, o in graph.predicate_objects(subject):
+        by_predicate[p].append(o)
+    return by_predicate
+
+
 def _plain_block(
-    subject: URIRef, pairs, used: set[str], cache: dict[str, str], about: frozenset = frozenset(),
-    about_lines: list[str] | None = None,
+    subject: URIRef, by_predicate: Mapping, used: set[str], cache: dict[str, tuple[str, str]],
+    about: frozenset = frozenset(), about_lines: list[str] | None = None,
 ) -> str:
-    """The Turtle block of a subject without blank nodes, laid out as ``longturtle`` does; the lines of the
-    predicates in ``about`` are also appended to ``about_lines``."""
+    """The Turtle block of a subject without blank nodes (``by_predicate``: each predicate's objects), laid
+    out as ``longturtle`` does; the lines of the predicates in ``about`` are also appended to ``about_lines``."""
 
     def term(node) -> str:
-        return _literal(node, used, cache) if isinstance(node, Literal) else _iri(str(node), used, cache)
+        cls = node.__class__
+        if cls is Literal or (cls is not URIRef and isinstance(node, Literal)):
+            return _literal(node, used, cache)
+        return _iri(str(node), used, cache)
 
-    by_predicate: dict[URIRef, list] = defaultdict(list)
-    for p, o in pairs:
-        by_predicate[p].append(o)
     out = [term(subject) + "\n"]
-    for predicate in sorted(by_predicate, key=lambda p: (p != RDF.type, str(p))):
-        name = "a" if predicate == RDF.type else term(predicate)
+    # predicates compared as strings: rdflib's term equality is Python code, and this runs for every line
+    for predicate in sorted(by_predicate, key=lambda p: (not _RDF_TYPE.__eq__(p), str(p))):
+        name = "a" if _RDF_TYPE.__eq__(predicate) else term(predicate)
         objects = sorted({term(o) for o in by_predicate[predicate]})
         if len(objects) == 1:
             out.append(f"    {name} {objects[0]} ;\n")

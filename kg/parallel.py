@@ -29,6 +29,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from kg.collector import freeze_after, worker_started
 from kg.errors import ArticleError, UserError
 from kg.model import Document
 
@@ -84,9 +85,16 @@ def extract_payload(doc: Document) -> bytes:
     from kg.extract import extract
 
     try:
-        return encode_extraction(extract(doc).for_graph())
+        payload = encode_extraction(extract(doc).for_graph())
     except Exception as error:
         raise RuntimeError(f"{doc.path}: extraction failed: {type(error).__name__}: {error}") from error
+    freeze_after("extract", FREEZE_AFTER)
+    return payload
+
+
+#: A worker freezes what it holds after this many articles (:func:`kg.collector.freeze_after`): the data of
+#: the languages it met is loaded by then.
+FREEZE_AFTER = 64
 
 
 def extract_batch(docs: Sequence[Document]) -> tuple[str, list[bytes]]:
@@ -203,7 +211,8 @@ class Workers:
             results: Iterable[Any] = map(func, items)
         else:
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context())
+                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(),
+                                                     initializer=worker_started)
             # small chunks keep the workers evenly busy; large enough to make queue traffic negligible
             chunksize = max(1, min(32, len(items) // (self.jobs * 16)))
             results = self._executor.map(func, items, chunksize=chunksize)
@@ -224,7 +233,8 @@ class Workers:
         if self.jobs == 1:
             return map(func, items)
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context())
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(),
+                                                     initializer=worker_started)
         return _bounded_map(self._executor, func, items, max(1, ahead or 2 * self.jobs))
 
     def close(self) -> None:

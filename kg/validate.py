@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
-from kg.collector import DEFAULT_THRESHOLDS, gc_thresholds
+from kg.collector import DEFAULT_THRESHOLDS, freeze_once, gc_thresholds
 from kg.ontology import shapes_graph, short_iri, with_ontology
 from kg.parallel import Workers
 from kg.serialize import BlockDigests
@@ -479,6 +479,7 @@ def _check_part(part: list[tuple[URIRef, list[tuple]]]) -> tuple[bool, list[Viol
     plan = _local_plan()
     assert plan is not None
     pyshacl_shortcuts(PYSHACL_SHORTCUTS)
+    freeze_once("validate")  # the shapes and ontology are loaded, the part's graph not yet made (kg.collector)
     checked = Graph()
     bind_prefixes(checked)
     for triple in _triples(ONTOLOGY_FILES):

@@ -45,3 +45,44 @@ def test_thresholds_come_back_when_the_body_fails():
     except KeyError:
         pass
     assert gc.get_threshold() == before
+
+
+def _frozen_after_extracting(doc) -> tuple[int, int]:
+    """In a worker: objects frozen before and after extracting FREEZE_AFTER articles."""
+    from kg.parallel import FREEZE_AFTER, extract_payload
+
+    before = gc.get_freeze_count()
+    for _ in range(FREEZE_AFTER):
+        extract_payload(doc)
+    return before, gc.get_freeze_count()
+
+
+def _frozen_after_checking(part) -> tuple[int, int]:
+    from kg.validate import _check_part
+
+    before = gc.get_freeze_count()
+    _check_part(part)
+    return before, gc.get_freeze_count()
+
+
+def test_workers_freeze_what_they_loaded_and_the_callers_process_never_does():
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from kg.ingest import read_document
+    from kg.parallel import Workers, extract_payload
+    from kg.vocab import DG
+
+    doc = read_document(sorted(path for path in SEEDS.iterdir() if path.is_file())[0])
+    article = URIRef("https://w3id.org/diplograph/id/article/a1")
+    part = [(article, [(article, RDF.type, DG.Article), (article, RDFS.label, Literal("a"))])]
+    with Workers(2, min_items=1) as workers:
+        frozen = list(workers.map(_frozen_after_extracting, [doc, doc]))
+    assert all(after > 0 for _, after in frozen) and any(after > before for before, after in frozen)
+    with Workers(2, min_items=1) as workers:
+        frozen = list(workers.map(_frozen_after_checking, [part, part]))
+    assert all(after > 0 for _, after in frozen) and any(before == 0 for before, _ in frozen)
+    ours = gc.get_freeze_count()
+    for _ in range(70):
+        extract_payload(doc)
+    assert gc.get_freeze_count() == ours  # not a worker: nothing frozen here

@@ -210,12 +210,9 @@ class Workers:
         if self.jobs == 1 or len(items) < max(2, self.min_items):
             results: Iterable[Any] = map(func, items)
         else:
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(),
-                                                     initializer=worker_started)
             # small chunks keep the workers evenly busy; large enough to make queue traffic negligible
             chunksize = max(1, min(32, len(items) // (self.jobs * 16)))
-            results = self._executor.map(func, items, chunksize=chunksize)
+            results = self._pool().map(func, items, chunksize=chunksize)
         try:
             for result in results:
                 yield result
@@ -232,10 +229,14 @@ class Workers:
         stream of items (validation parts: fragments of the whole graph) is never all in memory."""
         if self.jobs == 1:
             return map(func, items)
+        return _bounded_map(self._pool(), func, items, max(1, ahead or 2 * self.jobs))
+
+    def _pool(self) -> Executor:
+        """The pool, started on first use; its processes know they are workers (:mod:`kg.collector`)."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(),
-                                                     initializer=worker_started)
-        return _bounded_map(self._executor, func, items, max(1, ahead or 2 * self.jobs))
+                                                 initializer=worker_started)
+        return self._executor
 
     def close(self) -> None:
         if self._executor is not None:

@@ -279,14 +279,6 @@ class MeetingGroups:
                 self.groups[target].append((ex, record))
 
 
-def same_meetings(builder: GraphBuilder, extractions: Iterable[ArticleExtraction]):
-    """The groups of :class:`MeetingGroups` for ``extractions`` (read in document order)."""
-    grouped = MeetingGroups(builder)
-    for ex in in_document_order(extractions):
-        grouped.add(ex)
-    return grouped.groups
-
-
 def data_graph(extractions: Iterable[ArticleExtraction], person_keys, possibly_same) -> Graph:
     """The data graph of ``extractions`` (read once, in document order: each article with its people, its
     meetings grouped with other articles' reports of them; then the meetings), given the global person keys

@@ -404,7 +404,7 @@ def _outputs_current(out: Path, inputs: str, report: BuildReport, *, store: bool
     the build is done. A rebuild of an unchanged corpus costs reading it."""
     import json
 
-    from kg.store import _sha256, store_info
+    from kg.store import file_sha256, store_info
 
     try:
         record = json.loads((out / CACHE_DIR / BUILD_RECORD).read_text(encoding="utf-8"))
@@ -412,9 +412,9 @@ def _outputs_current(out: Path, inputs: str, report: BuildReport, *, store: bool
             return False
         if store and store_info(out / STORE_DIR).get("source_sha256") != record["graph_sha256"]:
             return False
-        if html and (not (out / "graph.html").is_file() or _sha256(out / "graph.html") != record["html_sha256"]):
+        if html and (not (out / "graph.html").is_file() or file_sha256(out / "graph.html") != record["html_sha256"]):
             return False
-        if _sha256(out / "graph.ttl") != record["graph_sha256"]:
+        if file_sha256(out / "graph.ttl") != record["graph_sha256"]:
             return False
         report.meetings, report.triples = int(record["meetings"]), int(record["triples"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -427,10 +427,10 @@ def _record_build(out: Path, inputs: str, report: BuildReport, *, html: bool, gr
     stage has already read it (else it is read here)."""
     import json
 
-    from kg.store import _sha256
+    from kg.store import file_sha256
 
-    record = {"inputs": inputs, "graph_sha256": graph_sha256 or _sha256(out / "graph.ttl"),
-              "html_sha256": _sha256(out / "graph.html") if html else None,
+    record = {"inputs": inputs, "graph_sha256": graph_sha256 or file_sha256(out / "graph.ttl"),
+              "html_sha256": file_sha256(out / "graph.html") if html else None,
               "meetings": report.meetings, "triples": report.triples}
     write_atomic(out / CACHE_DIR / BUILD_RECORD, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
 

@@ -829,7 +829,7 @@ def build_store(ttl_path: str | os.PathLike, store_dir: str | os.PathLike) -> di
             "version": STORE_VERSION,
             "triples": triples,
             "source": source.name,
-            "source_sha256": _sha256(source),
+            "source_sha256": file_sha256(source),
             "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
@@ -892,7 +892,7 @@ def patch_store(
         return None
     finally:
         del store
-    meta = {**meta, "triples": triples, "source": source.name, "source_sha256": _sha256(source),
+    meta = {**meta, "triples": triples, "source": source.name, "source_sha256": file_sha256(source),
             "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     write_atomic(target / META_FILE, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return meta
@@ -916,7 +916,8 @@ def _remove_abandoned_staging(target: Path) -> None:
             continue
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time (graph.ttl runs to hundreds of MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -23,7 +23,7 @@ from rdflib.namespace import RDFS, SH
 from kg.collector import DEFAULT_THRESHOLDS, freeze_once, gc_thresholds
 from kg.ontology import shapes_graph, short_iri, with_ontology
 from kg.parallel import Workers
-from kg.serialize import BlockDigests
+from kg.serialize import BlockDigests, block_digests, digest64
 from kg.vocab import bind_prefixes
 
 
@@ -396,8 +396,6 @@ def validate_in_parts(
 
     from rdflib import BNode
     from rdflib.namespace import RDF
-
-    from kg.serialize import block_digests, digest64
 
     plan = _local_plan()
     if plan is None:

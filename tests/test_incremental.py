@@ -342,7 +342,7 @@ def test_a_store_that_is_not_the_expected_one_is_rebuilt_not_patched(tmp_path, m
     assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean"))
 
     (source / "new.txt").unlink()
-    real = kg.store._sha256
+    real = kg.store.file_sha256
     calls = []
 
     def killed_after_the_update(path):
@@ -351,7 +351,7 @@ def test_a_store_that_is_not_the_expected_one_is_rebuilt_not_patched(tmp_path, m
             raise KeyboardInterrupt  # the update is committed, meta.json not yet written
         return real(path)
 
-    monkeypatch.setattr(kg.store, "_sha256", killed_after_the_update)
+    monkeypatch.setattr(kg.store, "file_sha256", killed_after_the_update)
     with pytest.raises(KeyboardInterrupt):
         _build(source, out, store=True)
     assert not list((out / CACHE_DIR).glob("store-index-*.tsv"))

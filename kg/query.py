@@ -91,8 +91,9 @@ class Param:
     required: bool
     kind: str
     description: str
-    #: For an "IRI or name" parameter, the variable that stands for the actors it denotes (written
-    #: ``(required, IRI or name -> ?matched)`` in the header): :func:`run_named` binds it to them.
+    #: For an "IRI or name" (or "notation", "string") parameter, the variable that stands for what it denotes
+    #: (written ``(required, IRI or name -> ?matched)`` in the header): :func:`run_named` binds it to that
+    #: (:func:`resolve_names`).
     resolves: str = ""
 
     def as_dict(self) -> dict:
@@ -368,10 +369,36 @@ def concepts_noted(store: Store, notation: str) -> tuple[URIRef, ...]:
     return tuple(sorted({row[0] for row in found if isinstance(row[0], URIRef)}))
 
 
+_NAME_KEY_SEARCH = """PREFIX dg: <https://w3id.org/diplograph/ontology#>
+SELECT DISTINCT ?actor ?text WHERE { ?actor dg:nameKey ?key FILTER(CONTAINS(?key, ?text)) }"""
+#: Past this many actors, a "string -> ?v" parameter is not bound (the query's own scan of the labels is then
+#: quicker than a ``VALUES`` block that long).
+MAX_SEARCH_BINDINGS = 2000
+
+
+def actors_containing(store: Store, text: str) -> tuple[URIRef, ...] | None:
+    """The IRIs of the actors with a name that contains ``text``, ignoring case: a scan of ``dg:nameKey``
+    (the actors' lower-cased names, a fraction of a graph's labels; ISO codes too, so a few more actors than
+    a search of labels finds, which the query's own test leaves out). Sorted; ``None`` where the graph
+    has no name keys or more than :data:`MAX_SEARCH_BINDINGS` actors match: the query scans the labels then.
+
+    >>> from kg.store import open_store
+    >>> store = open_store(None, backend="oxigraph")
+    >>> _ = store.load(data='<urn:x> <https://w3id.org/diplograph/ontology#nameKey> "ian borg" .', format="nt")
+    >>> actors_containing(store, "BORG"), actors_containing(store, "lavrov")
+    ((rdflib.term.URIRef('urn:x'),), ())
+    """
+    found = [row[0] for row in store.query(_NAME_KEY_SEARCH, {"text": Literal(text.lower())})]
+    if (not found and not store.query(_HAS_NAME_KEYS).boolean) or len(found) > MAX_SEARCH_BINDINGS:
+        return None
+    return tuple(sorted({term for term in found if isinstance(term, URIRef)}))
+
+
 def resolve_names(store: Store, params: Iterable[Param], bindings: dict[str, Node]) -> dict[str, tuple[Node, ...]]:
     """The actors each "IRI or name" parameter denotes, for the variable its header names (``-> ?v``):
     the IRI given, or every actor with that name (:func:`actors_named`), none if nobody has it; for a
-    "notation or IRI" parameter the concepts with that notation (:func:`concepts_noted`).
+    "notation or IRI" parameter the concepts with that notation (:func:`concepts_noted`); for a "string"
+    parameter the actors with a name containing it (:func:`actors_containing`), where that narrows the search.
 
     The query still tests the name itself; binding the resolved variable first lets the engine start
     from the actors' own triples instead of reading every label (a person's meetings at 10^6 triples:
@@ -386,6 +413,10 @@ def resolve_names(store: Store, params: Iterable[Param], bindings: dict[str, Nod
             values[param.resolves] = (term,)
         elif param.kind.startswith("notation"):
             values[param.resolves] = concepts_noted(store, str(term))
+        elif param.kind.startswith("string"):
+            containing = actors_containing(store, str(term))
+            if containing is not None:
+                values[param.resolves] = containing
         else:
             values[param.resolves] = actors_named(store, str(term))
     return values

@@ -260,6 +260,38 @@ def test_post_holder_on_date(stores):
     assert holder("MK", "2022-01-01") == []
 
 
+POST_HOLDER_TITLES = """
+PREFIX dg: <https://w3id.org/diplograph/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+<urn:p> rdfs:label "Ana Holder" .
+<urn:kz> dg:isoCode "KZ" ; dg:nameKey "kz" .
+<urn:t1> a dg:Tenure ; org:member <urn:p> ; org:role <https://w3id.org/diplograph/role/foreign-minister> ;
+    org:organization <urn:kz> ; dg:roleLabel "Foreign Minister"@en, "министр иностранных дел"@ru ;
+    dg:observedOn "2024-01-05"^^xsd:date, "2024-03-01"^^xsd:date, "2024-09-10"^^xsd:date ;
+    dg:firstObserved "2024-01-05"^^xsd:date ; dg:lastObserved "2024-09-10"^^xsd:date .
+<urn:t2> a dg:Tenure ; org:member <urn:p> ; org:role <https://w3id.org/diplograph/role/foreign-minister> ;
+    org:organization <urn:kz> ; dg:observedOn "2024-05-02"^^xsd:date ;
+    dg:firstObserved "2024-05-02"^^xsd:date ; dg:lastObserved "2024-05-02"^^xsd:date .
+"""
+
+
+@pytest.mark.parametrize("backend", ["oxigraph", "rdflib"])
+def test_post_holder_titles_are_every_label_of_the_dated_tenures_once(backend):
+    """Titles are read on one date row of each tenure (not multiplied by its dates): each label once, and a
+    tenure without a label adds no empty title."""
+    graph = Graph().parse(data=POST_HOLDER_TITLES, format="turtle")
+    store = open_store(graph, backend=backend)
+    bindings = {"role": Literal("foreign-minister"), "state": Literal("kz"),
+                "date": Literal("2024-06-01", datatype=XSD.date)}
+    rows = list(run_named(store, resolve_query_name("post-holder-on-date"), bindings))
+    assert len(rows) == 1
+    values = [None if t is None else str(t) for t in rows[0]]
+    assert values[3:7] == ["Ana Holder", "observed", "2024-05-02", "2024-09-10"]
+    assert sorted(values[7].split("; ")) == ["Foreign Minister", "министр иностранных дел"]
+
+
 def test_meeting_evidence(stores):
     rows = run(stores, "meeting-evidence", article="002_d8447541c7744ffc")
     assert [(r["startOffset"], r["endOffset"]) for r in rows] == [("40", "168"), ("612", "673")]
@@ -736,6 +768,10 @@ RESOLVED_CASES = [
     ("state-interactions", {"state": "RU", "to": "2024-06-30"}),
     ("meetings-on-topic-in-period", {"topic": "security"}),
     ("meetings-on-topic-in-period", {"topic": "topic:security", "from": "2023-06-01"}),
+    ("search-actors", {"text": "nurtleu"}),
+    ("search-actors", {"text": "Лавров"}),
+    ("search-actors", {"text": "a"}),
+    ("search-actors", {"text": "Nobody Atall"}),
 ]
 
 
@@ -752,6 +788,23 @@ def test_names_resolved_first_give_the_answers_of_the_query_alone(stores, backen
     assert resolved == alone
     if "Nobody" not in str(params):
         assert resolved
+
+
+def test_a_piece_of_a_name_resolves_to_the_actors_whose_name_keys_contain_it(stores, monkeypatch):
+    import kg.query
+    from kg.query import actors_containing
+
+    nurtleu = actors_containing(stores["oxigraph"], "NURTLEU")
+    assert nurtleu == actors_containing(stores["rdflib"], "nurtleu")
+    assert person("Murat Nurtleu") in nurtleu
+    assert mint("state", "KZ") in actors_containing(stores["oxigraph"], "kz")  # its ISO code: a key, not a label
+    named = resolve_query_name("search-actors")
+    assert list(run_named(stores["oxigraph"], named, {"text": Literal("kz")})) == []  # the query tests labels
+    assert actors_containing(stores["oxigraph"], "Nobody Atall") == ()
+    monkeypatch.setattr(kg.query, "MAX_SEARCH_BINDINGS", 1)
+    assert actors_containing(stores["oxigraph"], "nurtleu") is None  # too many: the query scans the labels
+    without_keys = Graph().parse(SAMPLE).remove((None, URIRef("https://w3id.org/diplograph/ontology#nameKey"), None))
+    assert actors_containing(open_store(without_keys, backend="oxigraph"), "zzz") is None
 
 
 def test_a_name_resolves_to_every_actor_with_that_name_ignoring_case(stores):

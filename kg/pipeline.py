@@ -353,7 +353,8 @@ def build(
         with report.timed("html"):
             write_graph_html(graph, out / "graph.html")
     del graph
-    _give_back_freed_memory()  # the store loads graph.ttl; its loader should not share memory with the graph
+    if store and not (patch is not None and patch.expected_sha256):
+        _give_back_freed_memory()  # the store loads graph.ttl; its loader should not share memory with the graph
     graph_sha256 = None
     if store:
         from kg.store import build_store, patch_store

@@ -136,7 +136,7 @@ class CompactMemory(Store):
             if not predicates:
                 del self._by_subject[s]
         self._size -= 1
-        if p is _TYPE:
+        if p == _TYPE:  # the pattern's term, not always the interned one (kg.memgraph.CompactMemory.add)
             members = self._by_class[o]
             del members[s]
             if not members:

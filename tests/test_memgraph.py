@@ -58,6 +58,17 @@ def test_adds_and_removes_answer_like_rdflib(changes, removals):
     _assert_same_answers(compact, reference)
 
 
+def test_a_type_removed_through_an_equal_term_leaves_the_class_index():
+    """Regression: removing ``(s, rdf:type, C)`` given a ``rdf:type`` equal to, but not the same object as,
+    the store's own left ``s`` among the members of ``C``."""
+    graph = compact_graph()
+    s, cls = URIRef("urn:s0"), URIRef("urn:C")
+    graph.add((s, RDF.type, cls))
+    graph.remove((URIRef(str(s)), URIRef(str(RDF.type)), URIRef(str(cls))))
+    assert len(graph) == 0
+    assert not list(graph.triples((None, RDF.type, None))) and not list(graph.subjects(RDF.type, cls))
+
+
 def test_many_objects_of_one_predicate_promote_and_demote():
     compact, reference = _both()
     s, p = URIRef("urn:s"), URIRef("urn:p")

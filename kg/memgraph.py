@@ -27,7 +27,9 @@ own stores do. Use :func:`compact_graph` for a ready ``Graph``:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -51,6 +53,30 @@ class _DirectGraph(Graph):
     def add(self, triple):
         self.store.add(triple, self, quoted=False)
         return self
+
+
+def objects_grouper(graph: Graph) -> Callable[[Any], dict]:
+    """A function from a subject of ``graph`` to its predicates, each with its objects: the compact store's
+    :meth:`CompactMemory.objects_by_predicate` (no triple pattern's generators), or the same grouping read
+    through ``predicate_objects`` on any other graph.
+
+    >>> from rdflib import URIRef
+    >>> g = compact_graph(); _ = g.add((URIRef("urn:s"), URIRef("urn:p"), URIRef("urn:o")))
+    >>> objects_grouper(g)(URIRef("urn:s")) == objects_grouper(Graph() + g)(URIRef("urn:s")) == {
+    ...     URIRef("urn:p"): (URIRef("urn:o"),)}
+    True
+    """
+    grouped = getattr(graph.store, "objects_by_predicate", None)
+    if grouped is not None:
+        return grouped
+
+    def by_predicate(subject) -> dict:
+        found: dict = defaultdict(list)
+        for p, o in graph.predicate_objects(subject):
+            found[p].append(o)
+        return {p: tuple(objects) for p, objects in found.items()}
+
+    return by_predicate
 
 
 def _no_contexts() -> Iterator:

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import BinaryIO
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from kg.memgraph import objects_grouper
 from kg.vocab import PREFIXES, bind_prefixes
 
 
@@ -168,14 +168,14 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
                 entries.append((by_text.get(first, first), block + "\n.\n"))
     entries.sort(key=lambda entry: entry[0])  # stable: blocks of one key stay in the serializer's order
     about = digests.about_predicates if digests is not None else frozenset()
-    grouped = getattr(graph.store, "objects_by_predicate", None)  # a compact store has them so (kg.memgraph)
+    grouped = objects_grouper(graph)
     about_lines: list[str] = []
     for i, (key, block) in enumerate(entries):
         if i:
             write("\n")
         if block is None:
             subject = terms[key]
-            by_predicate = grouped(subject) if grouped is not None else _by_predicate(graph, subject)
+            by_predicate = grouped(subject)
             block = _plain_block(subject, by_predicate, used, cache, about, about_lines)
             if digests is not None:
                 digests.record(subject, block, "".join(about_lines))
@@ -240,13 +240,6 @@ def _is_blank(node) -> bool:
 
 _PLAIN_CLASSES = frozenset({URIRef, Literal})
 _RDF_TYPE = str(RDF.type)
-
-
-def _by_predicate(graph: Graph, subject) -> dict:
-    by_predicate: dict[URIRef, list] = defaultdict(list)
-    for p, o in graph.predicate_objects(subject):
-        by_predicate[p].append(o)
-    return by_predicate
 
 
 def _plain_block(

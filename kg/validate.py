@@ -21,6 +21,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, SH
 
 from kg.collector import DEFAULT_THRESHOLDS, freeze_once, gc_thresholds
+from kg.memgraph import objects_grouper
 from kg.ontology import shapes_graph, short_iri, with_ontology
 from kg.parallel import Workers
 from kg.serialize import BlockDigests, block_digests, digest64
@@ -401,8 +402,7 @@ def validate_in_parts(
     if plan is None:
         return validate(graph), set()
     every_class = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
-    targeted = [node for node in sorted(set(graph.subjects(RDF.type, None)), key=str)
-                if any(t in every_class for t in graph.objects(node, RDF.type))]
+    targeted = sorted({node for cls in every_class for node in graph.subjects(RDF.type, cls)}, key=str)
     if any(isinstance(node, BNode) for node in targeted):
         return validate(graph), set()
     if digests is None or digests.about_predicates != plan.value_predicates:
@@ -422,25 +422,37 @@ def validate_in_parts(
                 by_value[value] = found
         return found
 
-    def value_digest(value) -> int:
-        found = digests.about.get(value)
-        # a value that is no subject has no lines; a blank node's label differs from one run to the next
-        return found if found is not None else digest64(f"{value}\n")
+    digest_texts: dict = {}
+
+    def value_digest(value) -> tuple[int, str]:
+        """The digest of a value's lines (as a number, which orders a node's values, and as written into its
+        fingerprint), remembered: most values are shared by many nodes."""
+        found = digest_texts.get(value)
+        if found is None:
+            digest = digests.about.get(value)
+            # a value that is no subject has no lines; a blank node's label differs from one run to the next
+            digest = digest if digest is not None else digest64(f"{value}\n")
+            found = (digest, f"{digest:x}")
+            if len(digest_texts) < VALUE_CACHE_LIMIT:
+                digest_texts[value] = found
+        return found
 
     def parts() -> Iterator[list[tuple[URIRef, list[tuple]]]]:
         part: list[tuple[URIRef, list[tuple]]] = []
         size = 0
+        grouped = objects_grouper(graph)
         for node in targeted:
-            own = list(graph.triples((node, None, None)))
-            values = {o for _, _, o in own if not isinstance(o, Literal)}
+            by_predicate = grouped(node)
+            values = {o for objects in by_predicate.values() for o in objects
+                      if o.__class__ is URIRef or not isinstance(o, Literal)}
             about = sorted(value_digest(value) for value in values)
             fingerprint = hashlib.sha256(
-                f"{version}\n{digests.own[node]:x}\n{' '.join(f'{d:x}' for d in about)}".encode("ascii")
+                f"{version}\n{digests.own[node]:x}\n{' '.join(text for _, text in about)}".encode("ascii")
             ).hexdigest()[:32]
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
-            fragment = set(own)
+            fragment = {(node, predicate, o) for predicate, objects in by_predicate.items() for o in objects}
             for value in values:
                 fragment.update(about_value(value))
             part.append((node, list(fragment)))

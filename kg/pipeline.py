@@ -44,7 +44,7 @@ from kg.lang import supported_languages
 from kg.model import ArticleExtraction, Document, in_document_order
 from kg.parallel import Workers, extract_payload, read_article
 from kg.rdf import data_graph
-from kg.serialize import BlockDigests, write_atomic, write_turtle
+from kg.serialize import BlockDigests, BlockLayout, write_atomic, write_turtle
 from kg.validate import validation_digests
 from kg.vocab import bind_prefixes
 
@@ -75,6 +75,7 @@ class BuildReport:
     stale: int = 0  # cache entries dropped: articles deleted or changed since the last build
     jobs: int = 1
     store_patched: bool = False  # the query store was patched in place rather than rebuilt
+    rewritten: int | None = None  # subjects rewritten where graph.ttl was rebuilt in place (kg.incremental)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def summary(self) -> str:
@@ -85,6 +86,8 @@ class BuildReport:
         if self.reused or self.stale:
             lines.append(f"extracted {self.extracted} article(s), reused {self.reused} from the cache, "
                          f"dropped {self.stale} stale cache entr{'y' if self.stale == 1 else 'ies'}")
+        if self.rewritten is not None:
+            lines.append(f"graph.ttl rewritten in place: {self.rewritten} subject(s) new or changed")
         if self.errors:
             lines.append(f"{len(self.errors)} article(s) skipped:")
             lines += [f"  {path}: {reason}" for path, reason in self.errors]
@@ -210,8 +213,18 @@ def extract_cached(
     return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
 
 
+@dataclass
+class GraphNotes:
+    """What :func:`to_graph` can hand on besides the graph, for :mod:`kg.incremental`: the builder (what it
+    noted of each subject) and the digests of each owner's inputs."""
+
+    builder: object = None
+    owners: dict[str, bytes] = field(default_factory=dict)
+
+
 def to_graph(
-    extractions: Sequence[ArticleExtraction], with_ontology: bool = True, report: BuildReport | None = None
+    extractions: Sequence[ArticleExtraction], with_ontology: bool = True, report: BuildReport | None = None,
+    notes: GraphNotes | None = None,
 ) -> Graph:
     """Stages "link" and "to_rdf": identities across articles, then the graph; ``report`` gets the number of
     meeting reports.
@@ -224,7 +237,14 @@ def to_graph(
     person_keys, possibly_same = link_persons(decoded)
     if report is not None:
         report.meetings = sum(len(ex.meetings) for ex in decoded)
-    graph = data_graph(_HandedOver(decoded), person_keys, possibly_same)
+    builder = None
+    if notes is not None:
+        from kg.incremental import owner_digests
+        from kg.rdf import GraphBuilder
+
+        notes.owners = owner_digests(decoded, person_keys, possibly_same)
+        builder = notes.builder = GraphBuilder(person_keys, possibly_same)
+    graph = data_graph(_HandedOver(decoded), person_keys, possibly_same, builder)
     if with_ontology:
         from kg.ontology import ontology_graph
 
@@ -320,8 +340,14 @@ def build(
         if cache and _outputs_current(out, inputs, report, store=store, html=html):
             say("nothing changed since the last build: its outputs stand")
             return report
+        if cache and not html:
+            rebuilt = _rebuild_in_place(extractions, out, report, workers, validate=validate, store=store)
+            if rebuilt is not None:
+                _record_build(out, inputs, report, html=html, graph_sha256=rebuilt)
+                return report
+        notes = GraphNotes() if cache else None
         with report.timed("link+to_rdf"):
-            graph = to_graph(extractions, report=report)
+            graph = to_graph(extractions, report=report, notes=notes)
         report.triples = len(graph)
         del extractions
         # Written beside graph.ttl first: validation reads the digests taken while writing, and graph.ttl is
@@ -332,8 +358,9 @@ def build(
         store_source = ""  # the SHA-256 of the graph.ttl the store holds, where the cache indexes that graph
         if patchable:
             store_source, digests.previous = _read_store_index(out / CACHE_DIR, out / STORE_DIR)
+        layout = BlockLayout() if notes is not None else None
         with report.timed("write"):
-            write_turtle(graph, staged, digests)
+            write_turtle(graph, staged, digests, layout)
         try:
             if validate:
                 with report.timed("validate"):
@@ -342,6 +369,10 @@ def build(
             staged.unlink(missing_ok=True)
             raise
         os.replace(staged, out / "graph.ttl")
+        if notes is not None and layout is not None:
+            with report.timed("write"):
+                _keep_graph_state(graph, layout, digests, notes, out, report, validate)
+        del notes, layout
         patch = None
         if patchable:
             with report.timed("store"):
@@ -355,30 +386,101 @@ def build(
     del graph
     if store and not (patch is not None and patch.expected_sha256):
         _give_back_freed_memory()  # the store loads graph.ttl; its loader should not share memory with the graph
-    graph_sha256 = None
-    if store:
-        from kg.store import build_store, patch_store
-
-        with report.timed("store"):
-            try:
-                meta = None
-                if patch is not None and patch.expected_sha256:
-                    # the store's index goes first: a store killed while patched is never patched again
-                    (out / CACHE_DIR / STORE_INDEX.format(sha256=patch.expected_sha256)).unlink(missing_ok=True)
-                    meta = patch_store(out / STORE_DIR, out / "graph.ttl", expected_sha256=patch.expected_sha256,
-                                       replaced=patch.replaced, blocks=patch.blocks, triples=report.triples)
-                report.store_patched = meta is not None
-                if meta is None:
-                    meta = build_store(out / "graph.ttl", out / STORE_DIR)
-                graph_sha256 = meta["source_sha256"]
-                if patch is not None:
-                    _keep_store_index(out / CACHE_DIR, patch.index, meta["source_sha256"])
-            finally:
-                if patch is not None:
-                    patch.index.unlink(missing_ok=True)  # kept under its name by now, unless the store failed
+    graph_sha256 = _update_store(out, patch, report) if store else None
     if cache:
         _record_build(out, inputs, report, html=html, graph_sha256=graph_sha256)
     return report
+
+
+def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport) -> str:
+    """Stage "store": patch the query store with ``patch`` where it holds the graph the patch starts from,
+    else build it from graph.ttl; keep the index of the new graph's blocks. Returns the SHA-256 of the
+    graph.ttl the store now holds."""
+    from kg.store import build_store, patch_store
+
+    with report.timed("store"):
+        try:
+            meta = None
+            if patch is not None and patch.expected_sha256:
+                # the store's index goes first: a store killed while patched is never patched again
+                (out / CACHE_DIR / STORE_INDEX.format(sha256=patch.expected_sha256)).unlink(missing_ok=True)
+                meta = patch_store(out / STORE_DIR, out / "graph.ttl", expected_sha256=patch.expected_sha256,
+                                   replaced=patch.replaced, blocks=patch.blocks, triples=report.triples)
+            report.store_patched = meta is not None
+            if meta is None:
+                meta = build_store(out / "graph.ttl", out / STORE_DIR)
+            if patch is not None:
+                _keep_store_index(out / CACHE_DIR, patch.index, meta["source_sha256"])
+            return meta["source_sha256"]
+        finally:
+            if patch is not None:
+                patch.index.unlink(missing_ok=True)  # kept under its name by now, unless the store failed
+
+
+def _keep_graph_state(graph: Graph, layout: BlockLayout, digests: BlockDigests, notes: GraphNotes, out: Path,
+                      report: BuildReport, validated: bool) -> None:
+    """Record what the next build needs to rewrite only what changed (:func:`kg.incremental.record_state`)."""
+    from kg.incremental import record_state, save_state
+    from kg.store import file_sha256
+
+    state = record_state(graph, layout, digests.own, notes.builder, notes.owners, file_sha256(out / "graph.ttl"),
+                         report.meetings, validated)
+    save_state(out / CACHE_DIR, state)
+
+
+def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Workers, *, validate: bool,
+                      store: bool) -> str | None:
+    """Rewrite graph.ttl from the previous one with the subjects of what changed since
+    (:func:`kg.incremental.rebuild`), and patch the store with them; returns the new graph.ttl's SHA-256,
+    None where the previous build left no usable state or too much changed (nothing was done: a full build
+    follows)."""
+    from kg.incremental import forget_state, load_state, rebuild, save_state
+    from kg.store import file_sha256, store_info
+
+    cache_dir = out / CACHE_DIR
+    state = load_state(cache_dir)
+    target = out / "graph.ttl"
+    if state is None or not target.is_file() or file_sha256(target) != state.graph_sha256:
+        return None
+    with report.timed("link+to_rdf"):
+        decoded = list(in_document_order(extractions))
+        person_keys, possibly_same = link_persons(decoded)
+    staged = out / STAGED_TURTLE
+    try:
+        with report.timed("write"):
+            rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    if rebuilt is None:
+        return None
+    del decoded
+    report.meetings, report.triples, report.rewritten = rebuilt.meetings, rebuilt.triples, rebuilt.rendered
+    forget_state(cache_dir)  # it describes the graph.ttl about to be replaced
+    os.replace(staged, target)
+    save_state(cache_dir, rebuilt.state)
+    if not store:
+        return rebuilt.graph_sha256
+    patch = _state_patch(rebuilt, cache_dir, store_info(out / STORE_DIR).get("source_sha256") or "", state)
+    return _update_store(out, patch, report)
+
+
+def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _StorePatch:
+    """The store's patch from a rebuild in place: the subjects it replaced or removed, where the store holds
+    the graph it started from (``previous``, a :class:`kg.incremental.GraphState`); and the new index."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    state = rebuilt.state
+    fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as index:
+        for key, _, _, digest in state.fixed:
+            if digest is not None:
+                index.write(f"{digest:016x} {key}\n")
+        for iri, entry in state.entries.items():
+            index.write(f"{entry[2]:016x} {iri}\n")
+    replaced = rebuilt.changed + rebuilt.removed
+    if store_source != previous.graph_sha256 or len(replaced) > PATCH_SHARE * (len(state.entries) + len(state.fixed)):
+        return _StorePatch("", [], [], Path(name))
+    return _StorePatch(store_source, replaced, rebuilt.changed_blocks, Path(name))
 
 
 #: In the cache: what the last complete build was made from, and what it wrote (see :func:`_outputs_current`).

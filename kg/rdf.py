@@ -40,8 +40,20 @@ def registry_iri(label: str) -> URIRef:
     return mint(kind, key)
 
 
+def participant_iri(person_keys: dict[tuple[str, str], str], article_id: str, part: Participant) -> URIRef:
+    """The IRI a meeting gives one of its participants (a person through the global person keys)."""
+    if part.kind == "person":
+        return mint("person", person_keys[(article_id, part.key)])
+    return registry_iri(f"{part.kind}:{part.key}")
+
+
 class GraphBuilder:
-    """Accumulates the data graph for a set of article extractions."""
+    """Accumulates the data graph for a set of article extractions.
+
+    It also notes which subjects each thing it adds stands for (:mod:`kg.incremental` rewrites a graph by
+    them): each article's evidence nodes (``evidence_of``), each person's tenures (``tenures_of``), the
+    meetings of each set of participants (``meetings_of``), and the registry entities and posts it described
+    (``shared``: their triples follow from their IRIs alone)."""
 
     def __init__(self, person_keys: dict[tuple[str, str], str], possibly_same: dict[str, set[str]]):
         # One graph on a store indexed by subject and class only: a quarter of rdflib's memory per triple.
@@ -51,17 +63,19 @@ class GraphBuilder:
         self.possibly_same = possibly_same
         self.registry_done: set[str] = set()
         self.person_forms: dict[URIRef, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.evidence_of: dict[str, set[URIRef]] = defaultdict(set)
+        self.tenures_of: dict[URIRef, set[URIRef]] = defaultdict(set)
+        self.meetings_of: dict[tuple[URIRef, ...], list[URIRef]] = defaultdict(list)
+        self.shared: set[URIRef] = set()
 
     # entities
     def person_iri(self, article_id: str, local_id: str) -> URIRef:
         return mint("person", self.person_keys[(article_id, local_id)])
 
     def participant_iri(self, article_id: str, part: Participant) -> URIRef:
-        if part.kind == "person":
-            return self.person_iri(article_id, part.key)
-        label = f"{part.kind}:{part.key}"
-        self.add_registry(label)
-        return registry_iri(label)
+        if part.kind != "person":
+            self.add_registry(f"{part.kind}:{part.key}")
+        return participant_iri(self.person_keys, article_id, part)
 
     def add_registry(self, label: str) -> None:
         if label in self.registry_done:
@@ -71,6 +85,7 @@ class GraphBuilder:
             return
         self.registry_done.add(label)
         iri = registry_iri(label)
+        self.shared.add(iri)
         g = self.g
         g.add((iri, RDF.type, KIND_CLASSES[item.kind]))
         english = item.preferred("en") or item.key
@@ -108,6 +123,7 @@ class GraphBuilder:
     def add_tenure(self, person: URIRef, role_key, role_text, affiliation, lang, seen_on) -> URIRef:
         g = self.g
         tenure = mint("tenure", str(person), role_key or role_text or "", affiliation or "")
+        self.tenures_of[person].add(tenure)
         g.add((tenure, RDF.type, DG.Tenure))
         g.add((tenure, ORG.member, person))
         g.add((person, DG.tenure, tenure))
@@ -119,6 +135,7 @@ class GraphBuilder:
             g.add((tenure, ORG.organization, registry_iri(affiliation)))
             if role_key:
                 post = mint("post", role_key, affiliation)
+                self.shared.add(post)
                 g.add((tenure, DG.ofPost, post))
                 g.add((post, RDF.type, DG.Post))
                 g.add((post, ORG.postIn, registry_iri(affiliation)))
@@ -154,6 +171,7 @@ class GraphBuilder:
         participants = self.meeting_participants(first_ex, first)
         start = min(first.evidence)[0]
         iri = mint("meeting", first_ex.document.id, str(start), *map(str, participants))
+        self.meetings_of[participants].append(iri)
         planned = all(record.planned for _, record in reports)
         g.add((iri, RDF.type, DG.PlannedMeeting if planned else DG.Meeting))
         for part in participants:
@@ -174,6 +192,7 @@ class GraphBuilder:
             g.add((iri, PROV.wasDerivedFrom, article_iri(doc.id)))
             for ev_start, ev_end in sorted(record.evidence):
                 ev = mint("evidence", doc.id, str(ev_start), str(ev_end))
+                self.evidence_of[doc.id].add(ev)
                 g.add((iri, DG.evidence, ev))
                 g.add((ev, RDF.type, DG.Evidence))
                 g.add((ev, DG.inArticle, article_iri(doc.id)))
@@ -279,11 +298,12 @@ class MeetingGroups:
                 self.groups[target].append((ex, record))
 
 
-def data_graph(extractions: Iterable[ArticleExtraction], person_keys, possibly_same) -> Graph:
+def data_graph(extractions: Iterable[ArticleExtraction], person_keys, possibly_same,
+               builder: GraphBuilder | None = None) -> Graph:
     """The data graph of ``extractions`` (read once, in document order: each article with its people, its
     meetings grouped with other articles' reports of them; then the meetings), given the global person keys
-    of :func:`kg.identity.link_persons`."""
-    builder = GraphBuilder(person_keys, possibly_same)
+    of :func:`kg.identity.link_persons`; on ``builder`` where given (to read what it noted afterwards)."""
+    builder = builder if builder is not None else GraphBuilder(person_keys, possibly_same)
     grouped = MeetingGroups(builder)
     for ex in in_document_order(extractions):
         builder.add_article(ex)

@@ -106,20 +106,39 @@ def block_digests(graph: Graph, about_predicates: frozenset) -> BlockDigests:
     return digests
 
 
-def write_turtle(graph: Graph, path: Path, digests: BlockDigests | None = None) -> None:
+@dataclass
+class BlockLayout:
+    """Where each block of a Turtle file written by :func:`write_turtle` lies: one ``(key, subject, offset,
+    size, prefixes)`` per block in file order (``key``: what blocks are sorted by; ``subject``: the block's IRI
+    subject, None for a blank node's; ``offset`` and ``size`` in bytes of the file, without the blank line
+    between two blocks; ``prefixes``: those the block uses, None for a block with blank nodes), and
+    the prefixes of the blank-node blocks together (``nested_prefixes``). :mod:`kg.incremental` rewrites a
+    file by it."""
+
+    blocks: list[tuple[str, str | None, int, int, frozenset[str] | None]] = field(default_factory=list)
+    nested_prefixes: frozenset[str] = frozenset()
+
+
+def write_turtle(graph: Graph, path: Path, digests: BlockDigests | None = None,
+                 layout: BlockLayout | None = None) -> None:
     """Write :func:`turtle_bytes` of ``graph`` to ``path`` atomically, without holding the text in memory;
-    with ``digests``, record there the digest of every IRI subject's block.
+    with ``digests``, record there the digest of every IRI subject's block; with ``layout``, where each block
+    lies in the file.
 
     The blocks go to a temporary file first, because the ``PREFIX`` lines that lead the file name only
     the prefixes the blocks turned out to use."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=Path(path).parent) as body:
-        used = _write_body(graph, lambda text: body.write(text.encode("utf-8")), digests)
+        used = _write_body(graph, lambda text: body.write(text.encode("utf-8")), digests, layout)
         size = body.tell()
         body.seek(0)
         with atomic_writer(path) as handle:
             if size:
-                handle.write(_prefix_lines(used).encode("utf-8"))
+                header = _prefix_lines(used).encode("utf-8")
+                handle.write(header)
+                if layout is not None:
+                    layout.blocks = [(key, subject, offset + len(header), length, prefixes)
+                                     for key, subject, offset, length, prefixes in layout.blocks]
                 shutil.copyfileobj(body, handle, 1 << 20)
 
 
@@ -132,10 +151,12 @@ def _prefix_lines(used: set[str]) -> str:
     return prefixes + "\n" if prefixes else ""
 
 
-def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDigests | None = None) -> set[str]:
+def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDigests | None = None,
+                layout: BlockLayout | None = None) -> set[str]:
     """Write every subject's block of ``graph`` in subject order, a blank line between two; return the
     prefixes the blocks use. With ``digests``, record each IRI subject's digests there (a subject described
-    with blank nodes, the ontology's, gets its whole block as its ``about`` digest)."""
+    with blank nodes, the ontology's, gets its whole block as its ``about`` digest); with ``layout``, where
+    each block lies (offsets from the first block)."""
     with_blank: set = set()
     subjects: set = set()
     for s, _, o in graph:
@@ -160,6 +181,8 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
             line = lines.pop(0)
             if line.startswith("PREFIX "):
                 used.add(line[len("PREFIX "):].split(":", 1)[0])
+        if layout is not None:
+            layout.nested_prefixes = frozenset(used)
         by_text = {_iri(str(s), set(), cache): str(s) for s in with_blank if not isinstance(s, BNode)}
         for block in "".join(lines).split("\n.\n"):
             block = block.strip("\n")
@@ -170,20 +193,33 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
     about = digests.about_predicates if digests is not None else frozenset()
     grouped = objects_grouper(graph)
     about_lines: list[str] = []
+    offset = 0
     for i, (key, block) in enumerate(entries):
         if i:
             write("\n")
+            offset += 1
         if block is None:
             subject = terms[key]
             by_predicate = grouped(subject)
-            block = _plain_block(subject, by_predicate, used, cache, about, about_lines)
+            block_used: set[str] = set() if layout is not None else used
+            block = _plain_block(subject, by_predicate, block_used, cache, about, about_lines)
+            if layout is not None:
+                used |= block_used
+                size = len(block.encode("utf-8"))
+                layout.blocks.append((key, key, offset, size, frozenset(block_used)))
+                offset += size
             if digests is not None:
                 digests.record(subject, block, "".join(about_lines))
                 about_lines.clear()
             if len(cache) > TERM_CACHE_LIMIT:
                 cache.clear()
-        elif digests is not None and key in iri_subjects:
-            digests.record(iri_subjects[key], block, block, with_blank_nodes=True)
+        else:
+            if digests is not None and key in iri_subjects:
+                digests.record(iri_subjects[key], block, block, with_blank_nodes=True)
+            if layout is not None:
+                size = len(block.encode("utf-8"))
+                layout.blocks.append((key, key if key in iri_subjects else None, offset, size, None))
+                offset += size
         write(block)
     return used
 

@@ -14,7 +14,7 @@ mix in RDFS/OWL axioms, not the SKOS schemes.) No inference is run by default.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
@@ -362,6 +362,15 @@ def shapes_version() -> str:
 
 
 @functools.cache
+def local_checks() -> tuple[frozenset, frozenset] | None:
+    """The classes whose members the shapes check and the properties of their values the checks read (besides
+    their types), where every shape is local (:func:`validate_in_parts`); None where one is not."""
+    plan = _local_plan()
+    if plan is None:
+        return None
+    return frozenset().union(*plan.targets.values()) if plan.targets else frozenset(), plan.value_predicates
+
+
 def _local_plan() -> _Plan | None:
     from kg.ontology import ONTOLOGY_FILES, _triples
 
@@ -465,7 +474,14 @@ def validate_in_parts(
 
     # Parts go to the workers as they are cut, so fingerprinting here overlaps checking there.
     in_parallel = workers is not None and len(graph) > part_triples  # one part: not worth the traffic
-    outcomes = workers.stream(_check_part, parts()) if in_parallel else map(_check_part, parts())
+    report = check_parts(parts(), workers if in_parallel else None)
+    return report, fingerprints if report.conforms else set()
+
+
+def check_parts(parts: Iterable[list[tuple[URIRef, list[tuple]]]], workers: Workers | None = None) -> ValidationReport:
+    """The verdict on focus nodes given with their fragments (each node with its triples and its values'
+    types and schemes, in parts), checked on ``workers`` where given, as they come."""
+    outcomes = workers.stream(_check_part, parts) if workers is not None else map(_check_part, parts)
     conforms = True
     violations: list[Violation] = []
     texts: list[str] = []
@@ -474,7 +490,7 @@ def validate_in_parts(
         violations.extend(found)
         texts.extend(text)
     violations = sorted(set(violations), key=lambda v: (v.focus, v.path, v.rule, v.component, v.value, v.message))
-    return ValidationReport(conforms, violations, "\n".join(texts)), fingerprints if conforms else set()
+    return ValidationReport(conforms, violations, "\n".join(texts))
 
 
 @gc_thresholds(DEFAULT_THRESHOLDS)

@@ -1,0 +1,447 @@
+"""A rebuild that rewrites only what changed: the graph's subjects grouped by what they follow from.
+
+Every subject of the data graph follows from one *owner* alone (:func:`owner_digests`):
+
+- an article (``a``): its own node and its evidence nodes, from its document and extraction;
+- a person (``p``, a global person key): the person and their tenures, from the articles that mention them
+  (in document order) and their ``dg:possiblySame`` links;
+- a set of participants (``m``): the meetings reported with exactly those participants, from every report
+  of them in document order (reports are grouped into meetings per set of participants, :class:`kg.rdf.MeetingGroups`).
+
+Registry entities (states, organisations, cities) and posts are *shared*: their triples follow from their IRIs,
+and they are in the graph while something in it refers to them. The ontology's subjects never change.
+
+A build that writes graph.ttl in full records, in ``out/.cache/graph-state.pickle``, a digest of each owner's
+inputs, where each subject's block lies in graph.ttl (:class:`kg.serialize.BlockLayout`), whose it is, and what
+it refers to (:func:`record_state`). The next build (:func:`rebuild`) compares the digests: only the owners whose
+inputs changed go to a :class:`kg.rdf.GraphBuilder` (each article narrowed to their people and meetings),
+their subjects are rendered, and graph.ttl is written from the previous file's blocks and the new ones, in
+the same order: the bytes of a clean build. Only the new blocks are validated, and the store is patched with
+them. Where the state does not describe the graph.ttl in place, or too much changed, the build is a full one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import pickle
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+
+from kg.cache import document_key, extractor_version
+from kg.memgraph import objects_grouper
+from kg.model import ArticleExtraction
+from kg.rdf import GraphBuilder, MeetingGroups, article_iri, participant_iri
+from kg.serialize import BlockLayout, _plain_block, _prefix_lines, atomic_writer, digest64, write_atomic
+
+STATE_FILE = "graph-state.pickle"
+STATE_FORMAT = 1
+#: A rebuild rewrites blocks only while the owners whose inputs changed are at most this share of all.
+CHANGED_SHARE = 0.3
+#: New subjects' triples past which they are validated on the build's workers rather than in its process.
+PARALLEL_CHECKS = 20_000
+
+ARTICLE, PERSON, MEETINGS = "a\x1f", "p\x1f", "m\x1f"
+
+
+def article_owner(article_id: str) -> str:
+    return ARTICLE + article_id
+
+
+def person_owner(person_key: str) -> str:
+    return PERSON + person_key
+
+
+def meetings_owner(participants: Sequence[URIRef]) -> str:
+    return MEETINGS + " ".join(participants)
+
+
+def participants_of(ex: ArticleExtraction, record, person_keys) -> tuple[URIRef, ...]:
+    """A meeting report's participants as :meth:`kg.rdf.GraphBuilder.meeting_participants` gives them."""
+    return tuple(sorted({participant_iri(person_keys, ex.document.id, part) for part in record.participants}))
+
+
+def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_same) -> dict[str, bytes]:
+    """Each owner of the graph of ``decoded`` (in document order) with a digest of everything its subjects
+    follow from: an article's document (its cache key: content and what ingestion read; the extraction is
+    a function of it for one extractor version, which the state records); a person's mentions in document
+    order (article, its key, local id) and ``possiblySame`` links; a set of participants' reports in document
+    order (article, its key, the report's position in it)."""
+    hashers: dict[str, object] = {}
+
+    def feed(owner: str, text: str) -> None:
+        hasher = hashers.get(owner)
+        if hasher is None:
+            hasher = hashers[owner] = hashlib.blake2b(digest_size=16)
+        hasher.update(text.encode("utf-8", "surrogatepass"))
+
+    for ex in decoded:
+        article = ex.document.id
+        key = document_key(ex.document)
+        feed(article_owner(article), key)
+        for local_id in sorted(ex.persons):
+            feed(person_owner(person_keys[(article, local_id)]), f"{article}\x1f{key}\x1f{local_id}\n")
+        for position, record in enumerate(ex.meetings):
+            feed(meetings_owner(participants_of(ex, record, person_keys)), f"{article}\x1f{key}\x1f{position}\n")
+    for person, others in sorted(possibly_same.items()):
+        feed(person_owner(person), "possibly\x1f" + "\x1e".join(sorted(others)) + "\n")
+    return {owner: hasher.digest() for owner, hasher in hashers.items()}
+
+
+@dataclass
+class GraphState:
+    """What the last build wrote, for the next to rewrite only what changed (see the module's docstring).
+
+    ``entries``: IRI -> ``(offset, size, digest, owner, triples, about, prefixes)`` for every data subject
+    (``owner`` "" for a shared one; ``about``: its ``(predicate, object)`` pairs for the properties validation
+    reads of a value; ``prefixes`` the block uses). ``fixed``: the other blocks (the ontology's), ``(key,
+    offset, size, digest)`` in file order (``digest`` None for a blank node's). ``refs``: the shared subjects
+    each owner, and each shared subject, refers to."""
+
+    version: str
+    graph_sha256: str
+    entries: dict[str, tuple]
+    fixed: list[tuple]
+    fixed_prefixes: frozenset[str]
+    fixed_triples: int
+    owners: dict[str, bytes]
+    refs: dict[str, frozenset[str]]
+    meetings: int = 0
+    validated: bool = True  # the graph was checked against the shapes (a rebuild then checks only what is new)
+
+    @property
+    def triples(self) -> int:
+        return self.fixed_triples + sum(entry[4] for entry in self.entries.values())
+
+
+def state_version() -> str:
+    from kg.validate import shapes_version
+
+    return f"{STATE_FORMAT}:{extractor_version()}:{shapes_version()}"
+
+
+def load_state(cache_dir: Path) -> GraphState | None:
+    """The state in ``cache_dir``, None where there is none, it is unreadable or of another version."""
+    try:
+        with (cache_dir / STATE_FILE).open("rb") as handle:
+            state = pickle.load(handle)  # noqa: S301 - our own cache file, beside our own pickled extractions
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        return None
+    return state if isinstance(state, GraphState) and state.version == state_version() else None
+
+
+def save_state(cache_dir: Path, state: GraphState) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(cache_dir / STATE_FILE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def forget_state(cache_dir: Path) -> None:
+    (cache_dir / STATE_FILE).unlink(missing_ok=True)
+
+
+def _owned_subjects(builder: GraphBuilder, owners) -> dict[str, str]:
+    """Subject IRI -> owner, for the owners in ``owners`` from what ``builder`` noted."""
+    from kg.iri import mint
+
+    owned: dict[str, str] = {}
+    for owner in owners:
+        if owner.startswith(ARTICLE):
+            article = owner[len(ARTICLE):]
+            owned[str(article_iri(article))] = owner
+            for evidence in builder.evidence_of.get(article, ()):
+                owned[str(evidence)] = owner
+        elif owner.startswith(PERSON):
+            person = mint("person", owner[len(PERSON):])
+            owned[str(person)] = owner
+            for tenure in builder.tenures_of.get(person, ()):
+                owned[str(tenure)] = owner
+    for participants, meetings in builder.meetings_of.items():
+        owner = meetings_owner(participants)
+        if owner in owners:
+            for meeting in meetings:
+                owned[str(meeting)] = owner
+    return owned
+
+
+class _About:
+    """A subject's ``(predicate, object)`` pairs for the properties validation reads of a value (its types,
+    its schemes), as the state keeps them: the same tuple for the many subjects that have the same pairs."""
+
+    def __init__(self, predicates: frozenset) -> None:
+        self.predicates = sorted(predicates, key=str)
+        self._seen: dict[tuple, tuple] = {}
+
+    def __call__(self, by_predicate: dict) -> tuple:
+        pairs = tuple((str(p), o) for p in self.predicates for o in by_predicate.get(p, ()))
+        return self._seen.setdefault(pairs, pairs)
+
+
+def _shared_refs(by_predicate: dict, shared: set[str]) -> set[str]:
+    return {str(o) for objects in by_predicate.values() for o in objects
+            if o.__class__ is URIRef and str(o) in shared}
+
+
+def record_state(graph: Graph, layout: BlockLayout, own: dict, builder: GraphBuilder, owners: dict[str, bytes],
+                 graph_sha256: str, meetings: int, validated: bool) -> GraphState:
+    """The state of a graph just written in full: ``layout`` (where its blocks lie) and ``own`` (each IRI
+    subject's block digest, :class:`kg.serialize.BlockDigests`) from writing it, ``builder`` from building it
+    from inputs with the digests ``owners``."""
+    from kg.validate import local_checks
+
+    checks = local_checks()
+    about = _About(checks[1] if checks is not None else frozenset())
+    grouped = objects_grouper(graph)
+    owned = _owned_subjects(builder, owners)
+    shared = {str(iri) for iri in builder.shared}
+    entries: dict[str, tuple] = {}
+    fixed: list[tuple] = []
+    fixed_prefixes = set(layout.nested_prefixes)
+    refs: dict[str, set[str]] = {}
+    interned: dict[frozenset, frozenset] = {}
+    for key, subject, offset, size, prefixes in layout.blocks:
+        owner = owned.get(subject) if subject is not None else None
+        if prefixes is None or (owner is None and subject not in shared):  # the ontology's
+            fixed.append((key, offset, size, own.get(URIRef(subject)) if subject is not None else None))
+            fixed_prefixes |= prefixes or frozenset()
+            continue
+        node = URIRef(subject)
+        by_predicate = grouped(node)
+        triples = sum(len(objects) for objects in by_predicate.values())
+        entries[subject] = (offset, size, own[node], owner or "", triples, about(by_predicate),
+                            interned.setdefault(prefixes, prefixes))
+        found = _shared_refs(by_predicate, shared)
+        if found:
+            refs.setdefault(owner or subject, set()).update(found)
+    fixed_triples = len(graph) - sum(entry[4] for entry in entries.values())
+    return GraphState(state_version(), graph_sha256, entries, fixed, frozenset(fixed_prefixes), fixed_triples,
+                      owners, {owner: frozenset(found) for owner, found in refs.items()}, meetings, validated)
+
+
+@dataclass
+class Rebuilt:
+    """What :func:`rebuild` wrote and hands to the rest of the build."""
+
+    state: GraphState
+    graph_sha256: str
+    triples: int
+    meetings: int
+    changed: list[str] = field(default_factory=list)  # subjects new or changed, for the store
+    changed_blocks: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # subjects gone
+    rendered: int = 0  # subjects rendered (new or changed owners' subjects, and shared ones newly referred to)
+
+
+def changed_owners(state: GraphState, owners: dict[str, bytes]) -> tuple[set[str], set[str]]:
+    """Owners whose inputs changed or that are new, and owners that are gone."""
+    changed = {owner for owner, digest in owners.items() if state.owners.get(owner) != digest}
+    gone = set(state.owners) - set(owners)
+    return changed, gone
+
+
+def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_same,
+                  changed: set[str]) -> tuple[Graph, GraphBuilder]:
+    """The triples of the changed owners' subjects (and the shared subjects they refer to, and some of other
+    subjects, which :func:`rebuild` does not read): each article narrowed to the people and meeting reports
+    of changed owners, given to a :class:`GraphBuilder` in document order."""
+    from kg.ontology import ontology_graph
+
+    builder = GraphBuilder(person_keys, possibly_same)
+    groups = MeetingGroups(builder)
+    for ex in decoded:
+        article = ex.document.id
+        persons = {local_id: person for local_id, person in ex.persons.items()
+                   if person_owner(person_keys[(article, local_id)]) in changed}
+        reports = [record for record in ex.meetings
+                   if meetings_owner(participants_of(ex, record, person_keys)) in changed]
+        if not persons and not reports and article_owner(article) not in changed:
+            continue
+        view = replace(ex, persons=persons, meetings=reports)
+        builder.add_article(view)
+        groups.add(view)
+    for reports in groups.groups:
+        builder.add_meeting(reports)
+    graph = builder.finish()
+    for triple in ontology_graph():
+        graph.add(triple)
+    return graph, builder
+
+
+def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, state: GraphState,
+            previous: Path, staged: Path, workers=None, validate: bool = True) -> Rebuilt | None:
+    """Write to ``staged`` the graph of ``decoded`` from the ``previous`` graph.ttl that ``state`` describes
+    and the subjects of the owners whose inputs changed; None (nothing written) where too much changed for
+    that to pay. Raises :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``)."""
+    from kg.errors import UserError
+    from kg.validate import check_parts, local_checks
+
+    checks = local_checks()
+    if checks is None or (validate and not state.validated):
+        return None
+    targets, predicates = checks
+    about = _About(predicates)
+    owners = owner_digests(decoded, person_keys, possibly_same)
+    changed, gone = changed_owners(state, owners)
+    if len(changed) + len(gone) > CHANGED_SHARE * max(1, len(owners)):
+        return None
+    graph, builder = partial_graph(decoded, person_keys, possibly_same, changed)
+    grouped = objects_grouper(graph)
+    owned = _owned_subjects(builder, changed)
+
+    universe = {str(iri) for iri in builder.shared} | {iri for iri, entry in state.entries.items() if not entry[3]}
+    refs = {owner: found for owner, found in state.refs.items() if owner not in changed and owner not in gone}
+    for subject, owner in owned.items():
+        found = _shared_refs(grouped(URIRef(subject)), universe)
+        if found:
+            refs[owner] = refs.get(owner, frozenset()) | found
+    shared = _closure(refs, owners, state, grouped, universe)
+
+    rendered: dict[str, str] = {}
+    prefixes_of: dict[str, frozenset[str]] = {}
+    same_block: set[str] = set()  # rendered as they were
+    new_about: set[str] = set()  # whose types or schemes are new: a node pointing to one is checked again
+    cache: dict = {}
+    for subject in sorted(set(owned) | {iri for iri in shared if iri not in state.entries}):
+        used: set[str] = set()
+        by_predicate = grouped(URIRef(subject))
+        rendered[subject] = text = _plain_block(URIRef(subject), by_predicate, used, cache)
+        prefixes_of[subject] = frozenset(used)
+        before = state.entries.get(subject)
+        if before is not None and before[2] == digest64(text):
+            same_block.add(subject)
+        if before is None or before[5] != about(by_predicate):
+            new_about.add(subject)
+    kept = {iri: entry for iri, entry in state.entries.items() if iri not in rendered and (
+        (entry[3] and entry[3] not in changed and entry[3] not in gone) or (not entry[3] and iri in shared))}
+    removed = sorted(iri for iri in state.entries if iri not in kept and iri not in rendered)
+
+    if validate:
+        new_about.update(removed)
+        checked = [iri for iri in rendered if iri not in same_block or _points_to(grouped(URIRef(iri)), new_about)]
+        size = sum(len(objects) for iri in checked for objects in grouped(URIRef(iri)).values())
+        in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
+        # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
+        part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
+        parts = _parts(checked, rendered, grouped, targets, about, state, part_triples)
+        report = check_parts(parts, workers if in_parallel else None)
+        if not report.conforms:
+            raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
+
+    prefixes = set(state.fixed_prefixes)
+    for entry in kept.values():
+        prefixes |= entry[6]
+    for used in prefixes_of.values():
+        prefixes |= used
+    order = [(key, offset, size, None) for key, offset, size, _ in state.fixed]
+    order += [(iri, entry[0], entry[1], iri) for iri, entry in kept.items()]
+    order += [(iri, -1, 0, iri) for iri in rendered]
+    order.sort(key=lambda item: item[0])  # stable: the ontology's blocks of one key keep their order
+
+    entries: dict[str, tuple] = {}
+    fixed: list[tuple] = []
+    fixed_digests = iter(digest for *_, digest in state.fixed)
+    interned: dict[frozenset, frozenset] = {}
+    changed_subjects: list[str] = []
+    changed_blocks: list[str] = []
+    sha = hashlib.sha256()
+    with previous.open("rb") as source, atomic_writer(staged) as out:
+        old = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if previous.stat().st_size else b""
+        try:
+            position = 0
+
+            def emit(data: bytes) -> None:
+                nonlocal position
+                out.write(data)
+                sha.update(data)
+                position += len(data)
+
+            emit(_prefix_lines(prefixes).encode("utf-8"))
+            for i, (key, offset, size, iri) in enumerate(order):
+                if i:
+                    emit(b"\n")
+                start = position
+                if iri is not None and iri in rendered:
+                    text = rendered[iri]
+                    data = text.encode("utf-8")
+                    digest = digest64(text)
+                    node = URIRef(iri)
+                    by_predicate = grouped(node)
+                    before = state.entries.get(iri)
+                    if before is None or before[2] != digest:
+                        changed_subjects.append(iri)
+                        changed_blocks.append(text)
+                    used = prefixes_of[iri]
+                    entries[iri] = (start, len(data), digest, owned.get(iri, ""),
+                                    sum(len(objects) for objects in by_predicate.values()),
+                                    about(by_predicate), interned.setdefault(used, used))
+                    emit(data)
+                    continue
+                emit(old[offset:offset + size])
+                if iri is None:
+                    fixed.append((key, start, size, next(fixed_digests)))
+                else:
+                    entry = kept[iri]
+                    entries[iri] = (start, size, *entry[2:])
+        finally:
+            if isinstance(old, mmap.mmap):
+                old.close()
+    new_refs = {owner: frozenset(found) for owner, found in refs.items()}
+    meetings = sum(len(ex.meetings) for ex in decoded)
+    new_state = GraphState(state.version, sha.hexdigest(), entries, fixed, state.fixed_prefixes,
+                           state.fixed_triples, owners, new_refs, meetings, state.validated and validate)
+    return Rebuilt(new_state, new_state.graph_sha256, new_state.triples, meetings, changed_subjects,
+                   changed_blocks, removed, len(rendered))
+
+
+def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: GraphState, grouped,
+             universe: set[str]) -> set[str]:
+    """The shared subjects the owners refer to, and those they refer to in turn."""
+    todo = [iri for owner, found in refs.items() if owner in owners for iri in found]
+    shared: set[str] = set()
+    while todo:
+        iri = todo.pop()
+        if iri in shared:
+            continue
+        shared.add(iri)
+        onward = state.refs.get(iri) if iri in state.entries else None
+        if onward is None:
+            onward = _shared_refs(grouped(URIRef(iri)), universe)
+            refs[iri] = frozenset(onward)
+        else:
+            refs[iri] = onward
+        todo.extend(onward)
+    return shared
+
+
+def _points_to(by_predicate: dict, subjects: set[str]) -> bool:
+    return any(o.__class__ is URIRef and str(o) in subjects for objects in by_predicate.values() for o in objects)
+
+
+def _parts(checked: list[str], rendered: dict[str, str], grouped, targets: frozenset, about: _About,
+           state: GraphState, part_triples: int = 40_000) -> Iterator[list[tuple[URIRef, list[tuple]]]]:
+    """The ``checked`` subjects the shapes target, each with its fragment (its triples, and its values' types
+    and schemes: from the new triples where the value was rendered too, else from the state)."""
+    from rdflib.namespace import RDF
+
+    part: list[tuple[URIRef, list[tuple]]] = []
+    size = 0
+    for iri in checked:
+        node = URIRef(iri)
+        by_predicate = grouped(node)
+        if not any(t in targets for t in by_predicate.get(RDF.type, ())):
+            continue
+        fragment = {(node, p, o) for p, objects in by_predicate.items() for o in objects}
+        for value in {o for objects in by_predicate.values() for o in objects if not isinstance(o, Literal)}:
+            text = str(value)
+            entry = state.entries.get(text) if text not in rendered else None
+            pairs = entry[5] if entry is not None else about(grouped(value))
+            fragment.update((value, URIRef(p), o) for p, o in pairs)
+        part.append((node, list(fragment)))
+        size += len(fragment)
+        if size >= part_triples:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part

@@ -1,0 +1,200 @@
+"""A rebuild in place (kg.incremental) writes the bytes of a clean build: random series of added, changed,
+deleted and renamed articles over a generated corpus whose officials recur (so people merge and split, their
+keys move, meetings regroup, shared entities come and go) and the seeds."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import kg.incremental
+from kg.cache import CACHE_DIR
+from kg.incremental import STATE_FILE, load_state
+from kg.pipeline import build
+from tests.test_incremental import _store_triples
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _corpus_module():
+    spec = importlib.util.spec_from_file_location("diplograph_bench_corpus_inc", ROOT / "benchmarks" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory) -> dict[str, str]:
+    """File name -> text: 60 short generated articles over 12 officials, and the seeds."""
+    folder = tmp_path_factory.mktemp("pool")
+    _corpus_module().generate(60, folder, seed=11, size=(500, 900), persons=12)
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.txt"))}
+    texts.update({path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "seeds").glob("*.txt"))})
+    return texts
+
+
+def _build(source: Path, out: Path, **options):
+    return build(source, out, progress=lambda message: None, **{"html": False, "jobs": 1, **options})
+
+
+def _step(rng: random.Random, source: Path, pool: dict[str, str]) -> None:
+    """Add, delete, change and rename a few articles (at least one thing changes)."""
+    before = {path.name: path.read_bytes() for path in source.glob("*.txt")}
+    _changes(rng, source, pool)
+    if {path.name: path.read_bytes() for path in source.glob("*.txt")} == before:
+        (source / sorted(before)[0]).unlink()
+
+
+def _changes(rng: random.Random, source: Path, pool: dict[str, str]) -> None:
+    present = sorted(path.name for path in source.glob("*.txt"))
+    absent = sorted(set(pool) - set(present))
+    for name in rng.sample(absent, min(len(absent), rng.randint(0, 4))):
+        (source / name).write_text(pool[name], encoding="utf-8")
+    for name in rng.sample(present, min(len(present) - 1, rng.randint(0, 3))):
+        (source / name).unlink()
+    survivors = sorted(path.name for path in source.glob("*.txt"))
+    if survivors and rng.random() < 0.6:  # an article changes: another's text under its name
+        (source / rng.choice(survivors)).write_text(pool[rng.choice(sorted(pool))], encoding="utf-8")
+    if survivors and rng.random() < 0.3:  # renamed
+        name = rng.choice(survivors)
+        if (source / name).exists():
+            (source / name).rename(source / f"0{name}")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_rebuild_in_place_writes_what_a_clean_build_writes(tmp_path, pool, seed, monkeypatch):
+    monkeypatch.setattr(kg.incremental, "CHANGED_SHARE", 1.0)  # in place however much changed
+    rng = random.Random(seed)
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in rng.sample(sorted(pool), 40):
+        (source / name).write_text(pool[name], encoding="utf-8")
+    out = tmp_path / "out"
+    first = _build(source, out)
+    assert first.rewritten is None and load_state(out / CACHE_DIR) is not None
+    in_place = 0
+    for step in range(5):
+        _step(rng, source, pool)
+        report = _build(source, out)
+        in_place += report.rewritten is not None
+        clean = tmp_path / f"clean{step}"
+        expected = _build(source, clean, cache=False)
+        assert (out / "graph.ttl").read_bytes() == (clean / "graph.ttl").read_bytes(), f"step {step}"
+        assert (report.triples, report.meetings) == (expected.triples, expected.meetings)
+        shutil.rmtree(clean)
+    assert in_place == 5
+
+
+def _small(tmp_path: Path, pool: dict[str, str], count: int = 30) -> Path:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in sorted(pool)[:count]:
+        (source / name).write_text(pool[name], encoding="utf-8")
+    return source
+
+
+@pytest.fixture
+def in_place(monkeypatch):
+    """Rebuild in place however much changed (a small corpus's few officials are in most articles)."""
+    monkeypatch.setattr(kg.incremental, "CHANGED_SHARE", 1.0)
+
+
+def test_the_store_is_patched_with_the_rewritten_subjects(tmp_path, pool, in_place):
+    source = _small(tmp_path, pool)
+    out = tmp_path / "out"
+    _build(source, out, store=True)
+    (source / sorted(pool)[0]).unlink()
+    (source / sorted(pool)[40]).write_text(pool[sorted(pool)[40]], encoding="utf-8")
+    report = _build(source, out, store=True)
+    assert report.rewritten and report.store_patched
+    _build(source, tmp_path / "clean", store=True, cache=False)
+    assert _store_triples(out / "store") == _store_triples(tmp_path / "clean" / "store")
+
+
+def test_only_the_new_subjects_are_validated(tmp_path, pool, monkeypatch, in_place):
+    import kg.validate
+    from kg.rdf import article_iri
+
+    source = _small(tmp_path, pool)
+    out = tmp_path / "out"
+    _build(source, out)
+    checked = []
+    real = kg.validate._check_part
+
+    def recording(part):
+        checked.extend(str(node) for node, _ in part)
+        return real(part)
+
+    monkeypatch.setattr(kg.validate, "_check_part", recording)
+    added = sorted(pool)[45]
+    (source / added).write_text(pool[added], encoding="utf-8")
+    report = _build(source, out)
+    assert report.rewritten and len(checked) <= report.rewritten
+    assert str(article_iri(Path(added).stem)) in checked
+    assert str(article_iri(Path(sorted(pool)[1]).stem)) not in checked
+
+
+def test_new_subjects_that_break_the_shapes_leave_graph_and_state_as_they_were(tmp_path, pool, monkeypatch,
+                                                                              in_place):
+    import kg.validate
+    from kg.errors import UserError
+
+    source = _small(tmp_path, pool)
+    out = tmp_path / "out"
+    _build(source, out)
+    before = (out / "graph.ttl").read_bytes(), (out / CACHE_DIR / STATE_FILE).read_bytes()
+    real = kg.validate._check_part
+    monkeypatch.setattr(kg.validate, "_check_part", lambda part: (False, [], ["a broken node"]))
+    (source / sorted(pool)[45]).write_text(pool[sorted(pool)[45]], encoding="utf-8")
+    with pytest.raises(UserError, match="breaks its SHACL shapes"):
+        _build(source, out)
+    assert ((out / "graph.ttl").read_bytes(), (out / CACHE_DIR / STATE_FILE).read_bytes()) == before
+    assert not list(out.glob(".graph.ttl.*"))
+    monkeypatch.setattr(kg.validate, "_check_part", real)
+    assert _build(source, out).rewritten
+
+
+@pytest.mark.parametrize("case", ["no state", "graph edited", "state unreadable", "html", "too much changed",
+                                  "killed before the state was kept", "built without validation"])
+def test_a_build_is_a_full_one_where_the_state_cannot_be_used(tmp_path, pool, monkeypatch, in_place, case):
+    source = _small(tmp_path, pool)
+    out = tmp_path / "out"
+    _build(source, out, validate=case != "built without validation")
+    options = {}
+    if case == "no state":
+        (out / CACHE_DIR / STATE_FILE).unlink()
+    elif case == "graph edited":
+        with (out / "graph.ttl").open("a", encoding="utf-8") as graph:
+            graph.write("\n")
+    elif case == "state unreadable":
+        (out / CACHE_DIR / STATE_FILE).write_bytes(b"not a pickle")
+    elif case == "html":
+        options["html"] = True
+    elif case == "too much changed":
+        monkeypatch.setattr(kg.incremental, "CHANGED_SHARE", 0.0)
+    elif case == "killed before the state was kept":
+        (source / sorted(pool)[46]).write_text(pool[sorted(pool)[46]], encoding="utf-8")
+        real = kg.incremental.save_state
+        monkeypatch.setattr(kg.incremental, "save_state", _killed)
+        with pytest.raises(KeyboardInterrupt):
+            _build(source, out)
+        monkeypatch.setattr(kg.incremental, "save_state", real)
+    (source / sorted(pool)[45]).write_text(pool[sorted(pool)[45]], encoding="utf-8")
+    report = _build(source, out, **options)
+    assert report.rewritten is None
+    _build(source, tmp_path / "clean", cache=False, **options)
+    assert (out / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()
+    assert _build(source, out, **options).rewritten is None  # nothing changed since: the outputs stand
+    (source / sorted(pool)[47]).write_text(pool[sorted(pool)[47]], encoding="utf-8")
+    again = _build(source, out, **options)  # the full build kept a state: the next is in place again
+    assert (again.rewritten is None) == (case in ("html", "too much changed"))
+
+
+def _killed(*args, **kwargs):
+    raise KeyboardInterrupt

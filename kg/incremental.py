@@ -64,12 +64,14 @@ def participants_of(ex: ArticleExtraction, record, person_keys) -> tuple[URIRef,
     return tuple(sorted({participant_iri(person_keys, ex.document.id, part) for part in record.participants}))
 
 
-def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_same) -> dict[str, bytes]:
+def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_same,
+                  report_owners: dict[str, list[str]] | None = None) -> dict[str, bytes]:
     """Each owner of the graph of ``decoded`` (in document order) with a digest of everything its subjects
     follow from: an article's document (its cache key: content and what ingestion read; the extraction is
     a function of it for one extractor version, which the state records); a person's mentions in document
     order (article, its key, local id) and ``possiblySame`` links; a set of participants' reports in document
-    order (article, its key, the report's position in it)."""
+    order (article, its key, the report's position in it). ``report_owners`` gets each article's meeting reports'
+    owners, in order."""
     hashers: dict[str, object] = {}
 
     def feed(owner: str, text: str) -> None:
@@ -84,8 +86,11 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
         feed(article_owner(article), key)
         for local_id in sorted(ex.persons):
             feed(person_owner(person_keys[(article, local_id)]), f"{article}\x1f{key}\x1f{local_id}\n")
-        for position, record in enumerate(ex.meetings):
-            feed(meetings_owner(participants_of(ex, record, person_keys)), f"{article}\x1f{key}\x1f{position}\n")
+        owners = [meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
+        for position, owner in enumerate(owners):
+            feed(owner, f"{article}\x1f{key}\x1f{position}\n")
+        if report_owners is not None:
+            report_owners[article] = owners
     for person, others in sorted(possibly_same.items()):
         feed(person_owner(person), "possibly\x1f" + "\x1e".join(sorted(others)) + "\n")
     return {owner: hasher.digest() for owner, hasher in hashers.items()}
@@ -241,11 +246,12 @@ def changed_owners(state: GraphState, owners: dict[str, bytes]) -> tuple[set[str
     return changed, gone
 
 
-def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_same,
-                  changed: set[str]) -> tuple[Graph, GraphBuilder]:
+def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, changed: set[str],
+                  report_owners: dict[str, list[str]] | None = None) -> tuple[Graph, GraphBuilder]:
     """The triples of the changed owners' subjects (and the shared subjects they refer to, and some of other
     subjects, which :func:`rebuild` does not read): each article narrowed to the people and meeting reports
-    of changed owners, given to a :class:`GraphBuilder` in document order."""
+    of changed owners, given to a :class:`GraphBuilder` in document order (``report_owners``: those of
+    :func:`owner_digests`, where taken)."""
     from kg.ontology import ontology_graph
 
     builder = GraphBuilder(person_keys, possibly_same)
@@ -254,8 +260,9 @@ def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
         article = ex.document.id
         persons = {local_id: person for local_id, person in ex.persons.items()
                    if person_owner(person_keys[(article, local_id)]) in changed}
-        reports = [record for record in ex.meetings
-                   if meetings_owner(participants_of(ex, record, person_keys)) in changed]
+        owners = report_owners[article] if report_owners is not None else [
+            meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
+        reports = [record for record, owner in zip(ex.meetings, owners, strict=True) if owner in changed]
         if not persons and not reports and article_owner(article) not in changed:
             continue
         view = replace(ex, persons=persons, meetings=reports)
@@ -282,11 +289,12 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
         return None
     targets, predicates = checks
     about = _About(predicates)
-    owners = owner_digests(decoded, person_keys, possibly_same)
+    report_owners: dict[str, list[str]] = {}
+    owners = owner_digests(decoded, person_keys, possibly_same, report_owners)
     changed, gone = changed_owners(state, owners)
     if len(changed) + len(gone) > CHANGED_SHARE * max(1, len(owners)):
         return None
-    graph, builder = partial_graph(decoded, person_keys, possibly_same, changed)
+    graph, builder = partial_graph(decoded, person_keys, possibly_same, changed, report_owners)
     grouped = objects_grouper(graph)
     owned = _owned_subjects(builder, changed)
 

@@ -857,14 +857,15 @@ def patch_store(
     by replacing some subjects, in one transaction; return the new metadata, or None (nothing changed)
     where the store is not the one expected: then :func:`build_store`.
 
-    The store must hold the Turtle whose SHA-256 is ``expected_sha256`` (its ``meta.json`` says so). Every
-    triple of the subjects in ``replaced`` (IRIs) is deleted and the Turtle ``blocks`` inserted, in one SPARQL
-    update, which Oxigraph applies whole or not at all; then ``meta.json`` names the new file. A store
+    The store must hold the Turtle whose SHA-256 is ``expected_sha256`` (its ``meta.json`` says so). The
+    subjects in ``replaced`` (IRIs) get the triples of the Turtle ``blocks`` instead of their own: only the
+    difference (a changed person keeps most of its triples) is deleted and inserted, in one SPARQL update,
+    which Oxigraph applies whole or not at all; then ``meta.json`` names the new file. A store
     another process holds open for writing (a running ``diplograph serve``) cannot be patched. A build
     killed between the update and ``meta.json`` leaves a store whose metadata no longer matches: the next
     build rebuilds it. ``triples`` is the size of the new graph (counting a store of 10^7 triples would
     scan it)."""
-    from kg.serialize import iri_ref, write_atomic
+    from kg.serialize import write_atomic
     from kg.vocab import PREFIXES
 
     target = Path(store_dir)
@@ -873,22 +874,28 @@ def patch_store(
     if (meta.get("format") != STORE_FORMAT or meta.get("version") != STORE_VERSION
             or meta.get("source_sha256") != expected_sha256 or not (target / DATA_DIR).is_dir()):
         return None
-    subjects = " ".join(iri_ref(iri) for iri in replaced)
-    inserted = "".join(blocks)
-    update = []
-    if subjects:
-        update.append(f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {subjects} }} ?s ?p ?o }}")
-    if inserted:
-        update.append(f"INSERT DATA {{\n{inserted}}}")
+    header = "".join(f"PREFIX {name}: <{ns}>\n" for name, ns in PREFIXES.items())
+    try:
+        inserted = {quad.triple for quad in ox.parse(input=(header + "".join(blocks)).encode("utf-8"),
+                                                      format=ox.RdfFormat.TURTLE)}
+    except SyntaxError:
+        return None
     try:
         store = ox.Store(str(target / DATA_DIR))
     except OSError:  # locked by another writer
         return None
     try:
+        held = {quad.triple for iri in replaced
+                for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph())}
+        update = []
+        if held - inserted:
+            update.append("DELETE DATA {\n" + "".join(sorted(f"{t} .\n" for t in held - inserted)) + "}")
+        if inserted - held:
+            update.append("INSERT DATA {\n" + "".join(sorted(f"{t} .\n" for t in inserted - held)) + "}")
         if update:
-            store.update(" ;\n".join(update), prefixes={name: str(ns) for name, ns in PREFIXES.items()})
+            store.update(" ;\n".join(update))
         store.flush()
-    except (SyntaxError, OSError):  # nothing was applied: the caller builds the store afresh
+    except (SyntaxError, OSError, ValueError):  # nothing was applied: the caller builds the store afresh
         return None
     finally:
         del store

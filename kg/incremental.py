@@ -236,6 +236,7 @@ class Rebuilt:
     changed: list[str] = field(default_factory=list)  # subjects new or changed, for the store
     changed_blocks: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # subjects gone
+    previous_blocks: dict[str, str] = field(default_factory=dict)  # what the changed and gone subjects had
     rendered: int = 0  # subjects rendered (new or changed owners' subjects, and shared ones newly referred to)
 
 
@@ -353,6 +354,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     interned: dict[frozenset, frozenset] = {}
     changed_subjects: list[str] = []
     changed_blocks: list[str] = []
+    previous_blocks: dict[str, str] = {}
     sha = hashlib.sha256()
     with previous.open("rb") as source, atomic_writer(staged) as out:
         old = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if previous.stat().st_size else b""
@@ -380,6 +382,8 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
                     if before is None or before[2] != digest:
                         changed_subjects.append(iri)
                         changed_blocks.append(text)
+                        if before is not None:
+                            previous_blocks[iri] = old[before[0]:before[0] + before[1]].decode("utf-8")
                     used = prefixes_of[iri]
                     entries[iri] = (start, len(data), digest, owned.get(iri, ""),
                                     sum(len(objects) for objects in by_predicate.values()),
@@ -392,6 +396,9 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
                 else:
                     entry = kept[iri]
                     entries[iri] = (start, size, *entry[2:])
+            for iri in removed:
+                entry = state.entries[iri]
+                previous_blocks[iri] = old[entry[0]:entry[0] + entry[1]].decode("utf-8")
         finally:
             if isinstance(old, mmap.mmap):
                 old.close()
@@ -400,7 +407,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     new_state = GraphState(state.version, sha.hexdigest(), entries, fixed, state.fixed_prefixes,
                            state.fixed_triples, owners, new_refs, meetings, state.validated and validate)
     return Rebuilt(new_state, new_state.graph_sha256, new_state.triples, meetings, changed_subjects,
-                   changed_blocks, removed, len(rendered))
+                   changed_blocks, removed, previous_blocks, len(rendered))
 
 
 def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: GraphState, grouped,

@@ -405,7 +405,8 @@ def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport) -> 
                 # the store's index goes first: a store killed while patched is never patched again
                 (out / CACHE_DIR / STORE_INDEX.format(sha256=patch.expected_sha256)).unlink(missing_ok=True)
                 meta = patch_store(out / STORE_DIR, out / "graph.ttl", expected_sha256=patch.expected_sha256,
-                                   replaced=patch.replaced, blocks=patch.blocks, triples=report.triples)
+                                   replaced=patch.replaced, blocks=patch.blocks, triples=report.triples,
+                                   previous=patch.previous)
             report.store_patched = meta is not None
             if meta is None:
                 meta = build_store(out / "graph.ttl", out / STORE_DIR)
@@ -480,7 +481,7 @@ def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _Stor
     replaced = rebuilt.changed + rebuilt.removed
     if store_source != previous.graph_sha256 or len(replaced) > PATCH_SHARE * (len(state.entries) + len(state.fixed)):
         return _StorePatch("", [], [], Path(name))
-    return _StorePatch(store_source, replaced, rebuilt.changed_blocks, Path(name))
+    return _StorePatch(store_source, replaced, rebuilt.changed_blocks, Path(name), rebuilt.previous_blocks)
 
 
 #: In the cache: what the last complete build was made from, and what it wrote (see :func:`_outputs_current`).
@@ -549,12 +550,14 @@ PATCH_SHARE = 0.2
 @dataclass
 class _StorePatch:
     """What a build hands from writing graph.ttl to patching the store: the subjects to replace, their new
-    blocks, the store's expected source (empty: build it), and the new index, written aside."""
+    blocks, the store's expected source (empty: build it), the new index, written aside, and where known,
+    the blocks the replaced subjects had (:func:`kg.store.patch_store`)."""
 
     expected_sha256: str
     replaced: list[str]
     blocks: list[str]
     index: Path
+    previous: dict[str, str] | None = None
 
 
 def _read_store_index(cache_dir: Path, store_dir: Path) -> tuple[str, dict[str, int] | None]:

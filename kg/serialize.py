@@ -306,6 +306,31 @@ def _plain_block(
     return "".join(out)
 
 
+def block_statements(block: str) -> set[str]:
+    r"""The triples of a block :func:`_plain_block` wrote, each as one Turtle statement in the block's own
+    terms (``subject predicate object .``): two blocks of one subject differ by the statements in one and
+    not the other, without parsing either.
+
+    >>> block = '<urn:s>\n    a dg:Person ;\n    rdfs:label "a ;" ;\n    dg:x\n        "1" ,\n        "2" ;\n.\n'
+    >>> sorted(block_statements(block))
+    ['<urn:s> a dg:Person .', '<urn:s> dg:x "1" .', '<urn:s> dg:x "2" .', '<urn:s> rdfs:label "a ;" .']
+    """
+    lines = block.split("\n")
+    subject = lines[0]
+    statements = set()
+    predicate = ""
+    for line in lines[1:]:
+        if line.startswith("        "):  # one object of a list: "        O ," or "        O ;"
+            statements.add(f"{subject} {predicate} {line[8:-2]} .")
+        elif line.startswith("    "):  # "    P O ;" or "    P" before its list
+            head, _, rest = line[4:].partition(" ")
+            if rest:
+                statements.add(f"{subject} {head} {rest[:-2]} .")
+            else:
+                predicate = head
+    return statements
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically: readers see the old file or the new one."""
     with atomic_writer(path) as handle:

@@ -852,6 +852,7 @@ def patch_store(
     replaced: Iterable[str],
     blocks: Iterable[str],
     triples: int,
+    previous: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Bring the store at ``store_dir`` from the graph it was built from to the one now in ``ttl_path``
     by replacing some subjects, in one transaction; return the new metadata, or None (nothing changed)
@@ -860,7 +861,9 @@ def patch_store(
     The store must hold the Turtle whose SHA-256 is ``expected_sha256`` (its ``meta.json`` says so). The
     subjects in ``replaced`` (IRIs) get the triples of the Turtle ``blocks`` instead of their own: only the
     difference (a changed person keeps most of its triples) is deleted and inserted, in one SPARQL update,
-    which Oxigraph applies whole or not at all; then ``meta.json`` names the new file. A store
+    which Oxigraph applies whole or not at all; then ``meta.json`` names the new file. With ``previous``
+    (IRI -> the block the store's graph has for it, for each replaced subject it has), the difference is
+    taken between the blocks' statements (:func:`kg.serialize.block_statements`) without reading the store. A store
     another process holds open for writing (a running ``diplograph serve``) cannot be patched. A build
     killed between the update and ``meta.json`` leaves a store whose metadata no longer matches: the next
     build rebuilds it. ``triples`` is the size of the new graph (counting a store of 10^7 triples would
@@ -875,25 +878,34 @@ def patch_store(
             or meta.get("source_sha256") != expected_sha256 or not (target / DATA_DIR).is_dir()):
         return None
     header = "".join(f"PREFIX {name}: <{ns}>\n" for name, ns in PREFIXES.items())
-    try:
-        inserted = {quad.triple for quad in ox.parse(input=(header + "".join(blocks)).encode("utf-8"),
-                                                      format=ox.RdfFormat.TURTLE)}
-    except SyntaxError:
-        return None
+    inserted: set = set()
+    if previous is not None:
+        from kg.serialize import block_statements
+
+        held = {statement for iri in replaced if iri in previous for statement in block_statements(previous[iri])}
+        for block in blocks:
+            inserted |= block_statements(block)
+    else:
+        try:
+            inserted = {f"{quad.triple} ." for quad in ox.parse(input=(header + "".join(blocks)).encode("utf-8"),
+                                                                 format=ox.RdfFormat.TURTLE)}
+        except SyntaxError:
+            return None
     try:
         store = ox.Store(str(target / DATA_DIR))
     except OSError:  # locked by another writer
         return None
     try:
-        held = {quad.triple for iri in replaced
-                for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph())}
+        if previous is None:
+            held = {f"{quad.triple} ." for iri in replaced
+                    for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph())}
         update = []
         if held - inserted:
-            update.append("DELETE DATA {\n" + "".join(sorted(f"{t} .\n" for t in held - inserted)) + "}")
+            update.append("DELETE DATA {\n" + "\n".join(sorted(held - inserted)) + "\n}")
         if inserted - held:
-            update.append("INSERT DATA {\n" + "".join(sorted(f"{t} .\n" for t in inserted - held)) + "}")
+            update.append("INSERT DATA {\n" + "\n".join(sorted(inserted - held)) + "\n}")
         if update:
-            store.update(" ;\n".join(update))
+            store.update(" ;\n".join(update), prefixes={name: str(ns) for name, ns in PREFIXES.items()})
         store.flush()
     except (SyntaxError, OSError, ValueError):  # nothing was applied: the caller builds the store afresh
         return None

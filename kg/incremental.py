@@ -197,7 +197,7 @@ def record_state(graph: Graph, layout: BlockLayout, own: dict, builder: GraphBui
     from kg.validate import local_checks
 
     checks = local_checks()
-    about = _About(checks[1] if checks is not None else frozenset())
+    about = _About(checks.value_predicates if checks is not None else frozenset())
     grouped = objects_grouper(graph)
     owned = _owned_subjects(builder, owners)
     shared = {str(iri) for iri in builder.shared}
@@ -288,8 +288,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     checks = local_checks()
     if checks is None or (validate and not state.validated):
         return None
-    targets, predicates = checks
-    about = _About(predicates)
+    about = _About(checks.value_predicates)
     report_owners: dict[str, list[str]] = {}
     owners = owner_digests(decoded, person_keys, possibly_same, report_owners)
     changed, gone = changed_owners(state, owners)
@@ -333,7 +332,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
         in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
         # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
         part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
-        parts = _parts(checked, rendered, grouped, targets, about, state, part_triples)
+        parts = _parts(checked, rendered, grouped, checks, about, state, part_triples)
         report = check_parts(parts, workers if in_parallel else None)
         if not report.conforms:
             raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
@@ -434,10 +433,11 @@ def _points_to(by_predicate: dict, subjects: set[str]) -> bool:
     return any(o.__class__ is URIRef and str(o) in subjects for objects in by_predicate.values() for o in objects)
 
 
-def _parts(checked: list[str], rendered: dict[str, str], grouped, targets: frozenset, about: _About,
+def _parts(checked: list[str], rendered: dict[str, str], grouped, checks, about: _About,
            state: GraphState, part_triples: int = 40_000) -> Iterator[list[tuple[URIRef, list[tuple]]]]:
-    """The ``checked`` subjects the shapes target, each with its fragment (its triples, and its values' types
-    and schemes: from the new triples where the value was rendered too, else from the state)."""
+    """The ``checked`` subjects the shapes target, each with its fragment (its triples the shapes read, and
+    their values' types and schemes: from the new triples where the value was rendered too, else from the
+    state; see :func:`kg.validate.validate_in_parts`)."""
     from rdflib.namespace import RDF
 
     part: list[tuple[URIRef, list[tuple]]] = []
@@ -445,10 +445,12 @@ def _parts(checked: list[str], rendered: dict[str, str], grouped, targets: froze
     for iri in checked:
         node = URIRef(iri)
         by_predicate = grouped(node)
-        if not any(t in targets for t in by_predicate.get(RDF.type, ())):
+        if not any(t in checks.targets for t in by_predicate.get(RDF.type, ())):
             continue
-        fragment = {(node, p, o) for p, objects in by_predicate.items() for o in objects}
-        for value in {o for objects in by_predicate.values() for o in objects if not isinstance(o, Literal)}:
+        read = checks.focus_predicates
+        fragment = {(node, p, o) for p, objects in by_predicate.items() if p in read for o in objects}
+        for value in {o for p, objects in by_predicate.items() if p in read for o in objects
+                      if not isinstance(o, Literal)}:
             text = str(value)
             entry = state.entries.get(text) if text not in rendered else None
             pairs = entry[5] if entry is not None else about(grouped(value))

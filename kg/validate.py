@@ -294,6 +294,10 @@ class _Plan:
     shapes: Graph
     targets: dict[URIRef, frozenset]  # node shape -> the classes it targets, with their subclasses
     value_predicates: frozenset  # properties of value nodes that sh:node shapes read (besides rdf:type)
+    #: every property any shape reads of a focus node (its paths, the other side of sh:lessThan, rdf:type): a
+    #: node's other triples (a person's dg:mentionedIn, its alternative labels) and their values are left out
+    #: of its fragment, for no shape can see them
+    focus_predicates: frozenset = frozenset()
 
 
 def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
@@ -338,7 +342,8 @@ def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
     local = Graph()
     for s, p, o in shapes:
         local.add((anonymous.get(s, s), p, anonymous.get(o, o)))
-    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}))
+    focus_predicates = {o for p in (SH.path, SH.lessThan, SH.lessThanOrEquals) for o in shapes.objects(None, p)}
+    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}), frozenset(focus_predicates | {RDF.type}))
 
 
 def validation_digests() -> BlockDigests | None:
@@ -361,14 +366,24 @@ def shapes_version() -> str:
     return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class LocalChecks:
+    """What checking a node on its own fragment reads (:func:`validate_in_parts`): the classes whose members
+    the shapes check, the properties of a focus node they read, and those of its values."""
+
+    targets: frozenset
+    focus_predicates: frozenset
+    value_predicates: frozenset
+
+
 @functools.cache
-def local_checks() -> tuple[frozenset, frozenset] | None:
-    """The classes whose members the shapes check and the properties of their values the checks read (besides
-    their types), where every shape is local (:func:`validate_in_parts`); None where one is not."""
+def local_checks() -> LocalChecks | None:
+    """The :class:`LocalChecks` of the shapes, where every shape is local; None where one is not."""
     plan = _local_plan()
     if plan is None:
         return None
-    return frozenset().union(*plan.targets.values()) if plan.targets else frozenset(), plan.value_predicates
+    targets = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
+    return LocalChecks(targets, plan.focus_predicates, plan.value_predicates)
 
 
 def _local_plan() -> _Plan | None:
@@ -461,8 +476,10 @@ def validate_in_parts(
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
-            fragment = {(node, predicate, o) for predicate, objects in by_predicate.items() for o in objects}
-            for value in values:
+            read = plan.focus_predicates
+            fragment = {(node, predicate, o) for predicate, objects in by_predicate.items() if predicate in read
+                        for o in objects}
+            for value in {o for _, _, o in fragment if o in values}:
                 fragment.update(about_value(value))
             part.append((node, list(fragment)))
             size += len(fragment)

@@ -201,6 +201,34 @@ def test_in_parts_checks_only_nodes_whose_fragment_changed(monkeypatch):
     assert ("dgid:person/8b2d99f63af73709", "dg:affiliation") in {(v.focus, v.path) for v in broken.violations}
 
 
+def test_a_fragment_holds_only_what_the_shapes_read_of_its_node(monkeypatch):
+    """A node's fragment leaves out the properties no shape reads (a person's dg:mentionedIn, with its values'
+    types) and keeps the rest: a person mentioned in many articles is checked on a few triples, with the
+    verdicts of the whole-graph check."""
+    import kg.validate as module
+    from kg.validate import local_checks
+
+    checks = local_checks()
+    assert DG.mentionedIn not in checks.focus_predicates
+    assert {DG.possiblySame, DG.tenure, DG.affiliation, RDF.type} <= checks.focus_predicates
+    graph = _sample()
+    fragments: dict = {}
+    real = module._check_part
+
+    def spy(part):
+        fragments.update(part)
+        return real(part)
+
+    monkeypatch.setattr(module, "_check_part", spy)
+    graph.add((BORG, DG.possiblySame, MEETING))  # not a person
+    broken, _ = _same_verdict(graph)
+    assert ("dgid:person/8b2d99f63af73709", "dg:possiblySame") in {(v.focus, v.path) for v in broken.violations}
+    borg = set(fragments[BORG])
+    assert not any(p == DG.mentionedIn for s, p, _ in borg if s == BORG)
+    assert (BORG, DG.possiblySame, MEETING) in borg and (MEETING, RDF.type, DG.Meeting) in borg
+    assert any(p == DG.mentionedIn for p in graph.predicates(BORG, None))
+
+
 def test_shapes_that_reach_beyond_the_node_are_not_checked_in_parts():
     from kg.ontology import ontology_graph, shapes_graph
     from kg.validate import _plan

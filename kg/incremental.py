@@ -35,7 +35,7 @@ from kg.cache import document_key, extractor_version
 from kg.memgraph import objects_grouper
 from kg.model import ArticleExtraction
 from kg.rdf import GraphBuilder, MeetingGroups, article_iri, participant_iri
-from kg.serialize import BlockLayout, _plain_block, _prefix_lines, atomic_writer, digest64, write_atomic
+from kg.serialize import BlockLayout, atomic_writer, digest64, plain_block, prefix_lines, write_atomic
 
 STATE_FILE = "graph-state.pickle"
 STATE_FORMAT = 1
@@ -280,10 +280,10 @@ def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
 def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, state: GraphState,
             previous: Path, staged: Path, workers=None, validate: bool = True) -> Rebuilt | None:
     """Write to ``staged`` the graph of ``decoded`` from the ``previous`` graph.ttl that ``state`` describes
-    and the subjects of the owners whose inputs changed; None (nothing written) where too much changed for
-    that to pay. Raises :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``)."""
-    from kg.errors import UserError
-    from kg.validate import check_parts, local_checks
+    and the subjects of the owners whose inputs changed; None (nothing written) where that cannot be done
+    (shapes that are not local, a graph never validated) or too much changed for it to pay. Raises
+    :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``)."""
+    from kg.validate import local_checks
 
     checks = local_checks()
     if checks is None or (validate and not state.validated):
@@ -306,54 +306,99 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
             refs[owner] = refs.get(owner, frozenset()) | found
     shared = _closure(refs, owners, state, grouped, universe)
 
-    rendered: dict[str, str] = {}
-    prefixes_of: dict[str, frozenset[str]] = {}
-    same_block: set[str] = set()  # rendered as they were
-    new_about: set[str] = set()  # whose types or schemes are new: a node pointing to one is checked again
+    new = _render(sorted(set(owned) | {iri for iri in shared if iri not in state.entries}), grouped, state, about)
+    kept = {iri: entry for iri, entry in state.entries.items() if iri not in new.blocks and (
+        (entry[3] and entry[3] not in changed and entry[3] not in gone) or (not entry[3] and iri in shared))}
+    removed = sorted(iri for iri in state.entries if iri not in kept and iri not in new.blocks)
+    if validate:
+        _check(new, removed, grouped, checks, about, state, workers)
+
+    written = _write(previous, staged, state, kept, new, owned, removed, grouped, about)
+    meetings = sum(len(ex.meetings) for ex in decoded)
+    new_state = GraphState(state.version, written.sha256, written.entries, written.fixed, state.fixed_prefixes,
+                           state.fixed_triples, owners, {owner: frozenset(found) for owner, found in refs.items()},
+                           meetings, state.validated and validate)
+    return Rebuilt(new_state, written.sha256, new_state.triples, meetings, written.changed, written.changed_blocks,
+                   removed, written.previous_blocks, len(new.blocks))
+
+
+@dataclass
+class _Rendered:
+    """The blocks :func:`rebuild` wrote anew, with the prefixes each uses; those that came out as they were,
+    and those whose types or schemes are new (a node pointing to one of them is validated again)."""
+
+    blocks: dict[str, str] = field(default_factory=dict)
+    prefixes: dict[str, frozenset[str]] = field(default_factory=dict)
+    same_block: set[str] = field(default_factory=set)
+    new_about: set[str] = field(default_factory=set)
+
+
+def _render(subjects: list[str], grouped, state: GraphState, about: _About) -> _Rendered:
+    rendered = _Rendered()
     cache: dict = {}
-    for subject in sorted(set(owned) | {iri for iri in shared if iri not in state.entries}):
+    for subject in subjects:
         used: set[str] = set()
         by_predicate = grouped(URIRef(subject))
-        rendered[subject] = text = _plain_block(URIRef(subject), by_predicate, used, cache)
-        prefixes_of[subject] = frozenset(used)
+        rendered.blocks[subject] = text = plain_block(URIRef(subject), by_predicate, used, cache)
+        rendered.prefixes[subject] = frozenset(used)
         before = state.entries.get(subject)
         if before is not None and before[2] == digest64(text):
-            same_block.add(subject)
+            rendered.same_block.add(subject)
         if before is None or before[5] != about(by_predicate):
-            new_about.add(subject)
-    kept = {iri: entry for iri, entry in state.entries.items() if iri not in rendered and (
-        (entry[3] and entry[3] not in changed and entry[3] not in gone) or (not entry[3] and iri in shared))}
-    removed = sorted(iri for iri in state.entries if iri not in kept and iri not in rendered)
+            rendered.new_about.add(subject)
+    return rendered
 
-    if validate:
-        new_about.update(removed)
-        checked = [iri for iri in rendered if iri not in same_block or _points_to(grouped(URIRef(iri)), new_about)]
-        size = sum(len(objects) for iri in checked for objects in grouped(URIRef(iri)).values())
-        in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
-        # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
-        part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
-        parts = _parts(checked, rendered, grouped, checks, about, state, part_triples)
-        report = check_parts(parts, workers if in_parallel else None)
-        if not report.conforms:
-            raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
 
+def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, state: GraphState,
+           workers) -> None:
+    """Validate the new blocks (one that came out as it was, only if a value it points to is new or gone);
+    raise :class:`kg.errors.UserError` where they break the shapes."""
+    from kg.errors import UserError
+    from kg.validate import check_parts
+
+    changed_values = new.new_about | set(removed)
+    checked = [iri for iri in new.blocks
+               if iri not in new.same_block or _points_to(grouped(URIRef(iri)), changed_values)]
+    size = sum(len(objects) for iri in checked for objects in grouped(URIRef(iri)).values())
+    in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
+    # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
+    part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
+    parts = _parts(checked, new.blocks, grouped, checks, about, state, part_triples)
+    report = check_parts(parts, workers if in_parallel else None)
+    if not report.conforms:
+        raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
+
+
+@dataclass
+class _Written:
+    """What :func:`_write` wrote: the file's SHA-256, its entries and fixed blocks (as in :class:`GraphState`),
+    the subjects whose block changed (with the new blocks, and the old ones of those that had one)."""
+
+    sha256: str = ""
+    entries: dict[str, tuple] = field(default_factory=dict)
+    fixed: list[tuple] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    changed_blocks: list[str] = field(default_factory=list)
+    previous_blocks: dict[str, str] = field(default_factory=dict)
+
+
+def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, tuple], new: _Rendered,
+           owned: dict[str, str], removed: list[str], grouped, about: _About) -> _Written:
+    """Write ``staged``: the prefixes every block uses, then the fixed, kept and new blocks in key order (the
+    kept and fixed copied from ``previous``), as :func:`kg.serialize.write_turtle` lays them out."""
     prefixes = set(state.fixed_prefixes)
     for entry in kept.values():
         prefixes |= entry[6]
-    for used in prefixes_of.values():
+    for used in new.prefixes.values():
         prefixes |= used
     order = [(key, offset, size, None) for key, offset, size, _ in state.fixed]
     order += [(iri, entry[0], entry[1], iri) for iri, entry in kept.items()]
-    order += [(iri, -1, 0, iri) for iri in rendered]
+    order += [(iri, -1, 0, iri) for iri in new.blocks]
     order.sort(key=lambda item: item[0])  # stable: the ontology's blocks of one key keep their order
 
-    entries: dict[str, tuple] = {}
-    fixed: list[tuple] = []
+    written = _Written()
     fixed_digests = iter(digest for *_, digest in state.fixed)
     interned: dict[frozenset, frozenset] = {}
-    changed_subjects: list[str] = []
-    changed_blocks: list[str] = []
-    previous_blocks: dict[str, str] = {}
     sha = hashlib.sha256()
     with previous.open("rb") as source, atomic_writer(staged) as out:
         old = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if previous.stat().st_size else b""
@@ -366,47 +411,41 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
                 sha.update(data)
                 position += len(data)
 
-            emit(_prefix_lines(prefixes).encode("utf-8"))
+            emit(prefix_lines(prefixes).encode("utf-8"))
             for i, (key, offset, size, iri) in enumerate(order):
                 if i:
                     emit(b"\n")
                 start = position
-                if iri is not None and iri in rendered:
-                    text = rendered[iri]
+                if iri is not None and iri in new.blocks:
+                    text = new.blocks[iri]
                     data = text.encode("utf-8")
                     digest = digest64(text)
-                    node = URIRef(iri)
-                    by_predicate = grouped(node)
+                    by_predicate = grouped(URIRef(iri))
                     before = state.entries.get(iri)
                     if before is None or before[2] != digest:
-                        changed_subjects.append(iri)
-                        changed_blocks.append(text)
+                        written.changed.append(iri)
+                        written.changed_blocks.append(text)
                         if before is not None:
-                            previous_blocks[iri] = old[before[0]:before[0] + before[1]].decode("utf-8")
-                    used = prefixes_of[iri]
-                    entries[iri] = (start, len(data), digest, owned.get(iri, ""),
-                                    sum(len(objects) for objects in by_predicate.values()),
-                                    about(by_predicate), interned.setdefault(used, used))
+                            written.previous_blocks[iri] = old[before[0]:before[0] + before[1]].decode("utf-8")
+                    used = new.prefixes[iri]
+                    written.entries[iri] = (start, len(data), digest, owned.get(iri, ""),
+                                            sum(len(objects) for objects in by_predicate.values()),
+                                            about(by_predicate), interned.setdefault(used, used))
                     emit(data)
                     continue
                 emit(old[offset:offset + size])
                 if iri is None:
-                    fixed.append((key, start, size, next(fixed_digests)))
+                    written.fixed.append((key, start, size, next(fixed_digests)))
                 else:
-                    entry = kept[iri]
-                    entries[iri] = (start, size, *entry[2:])
+                    written.entries[iri] = (start, size, *kept[iri][2:])
             for iri in removed:
                 entry = state.entries[iri]
-                previous_blocks[iri] = old[entry[0]:entry[0] + entry[1]].decode("utf-8")
+                written.previous_blocks[iri] = old[entry[0]:entry[0] + entry[1]].decode("utf-8")
         finally:
             if isinstance(old, mmap.mmap):
                 old.close()
-    new_refs = {owner: frozenset(found) for owner, found in refs.items()}
-    meetings = sum(len(ex.meetings) for ex in decoded)
-    new_state = GraphState(state.version, sha.hexdigest(), entries, fixed, state.fixed_prefixes,
-                           state.fixed_triples, owners, new_refs, meetings, state.validated and validate)
-    return Rebuilt(new_state, new_state.graph_sha256, new_state.triples, meetings, changed_subjects,
-                   changed_blocks, removed, previous_blocks, len(rendered))
+    written.sha256 = sha.hexdigest()
+    return written
 
 
 def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: GraphState, grouped,

@@ -43,7 +43,7 @@ from kg.ingest import discover
 from kg.lang import supported_languages
 from kg.model import ArticleExtraction, Document, in_document_order
 from kg.parallel import Workers, extract_payload, read_article
-from kg.rdf import data_graph
+from kg.rdf import GraphBuilder, data_graph
 from kg.serialize import BlockDigests, BlockLayout, write_atomic, write_turtle
 from kg.validate import validation_digests
 from kg.vocab import bind_prefixes
@@ -218,7 +218,7 @@ class GraphNotes:
     """What :func:`to_graph` can hand on besides the graph, for :mod:`kg.incremental`: the builder (what it
     noted of each subject) and the digests of each owner's inputs."""
 
-    builder: object = None
+    builder: GraphBuilder | None = None
     owners: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -240,7 +240,6 @@ def to_graph(
     builder = None
     if notes is not None:
         from kg.incremental import owner_digests
-        from kg.rdf import GraphBuilder
 
         notes.owners = owner_digests(decoded, person_keys, possibly_same)
         builder = notes.builder = GraphBuilder(person_keys, possibly_same)

@@ -4,7 +4,7 @@ The same graph always gives the same bytes, in the layout of rdflib's ``longturt
 sorted by IRI, ``a`` first and then predicates by IRI, one object per line, with the project's prefixes.
 Subjects described with blank nodes (OWL class expressions, lists of the ontology) go through rdflib's
 ``longturtle`` with ``canon=True``; everything else (all the data: it has no blank nodes) is written by
-:func:`_plain_block`, which does the same thing about fifty times faster. :func:`write_turtle` streams the
+:func:`plain_block`, which does the same thing about fifty times faster. :func:`write_turtle` streams the
 blocks to a file one subject at a time, so a large graph's text is never held in memory. Files are replaced
 atomically (written beside the target, fsynced, then renamed) so a crash never leaves a half-written export
 behind.
@@ -48,7 +48,7 @@ def turtle_bytes(graph: Graph) -> bytes:
     """
     parts: list[str] = []
     used = _write_body(graph, parts.append)
-    return (_prefix_lines(used) + "".join(parts)).encode("utf-8") if parts else b""
+    return (prefix_lines(used) + "".join(parts)).encode("utf-8") if parts else b""
 
 
 @dataclass
@@ -134,7 +134,7 @@ def write_turtle(graph: Graph, path: Path, digests: BlockDigests | None = None,
         body.seek(0)
         with atomic_writer(path) as handle:
             if size:
-                header = _prefix_lines(used).encode("utf-8")
+                header = prefix_lines(used).encode("utf-8")
                 handle.write(header)
                 if layout is not None:
                     layout.blocks = [(key, subject, offset + len(header), length, prefixes)
@@ -146,7 +146,7 @@ def write_turtle(graph: Graph, path: Path, digests: BlockDigests | None = None,
 TERM_CACHE_LIMIT = 200_000
 
 
-def _prefix_lines(used: set[str]) -> str:
+def prefix_lines(used: set[str]) -> str:
     prefixes = "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in sorted(used))
     return prefixes + "\n" if prefixes else ""
 
@@ -202,7 +202,7 @@ def _write_body(graph: Graph, write: Callable[[str], object], digests: BlockDige
             subject = terms[key]
             by_predicate = grouped(subject)
             block_used: set[str] = set() if layout is not None else used
-            block = _plain_block(subject, by_predicate, block_used, cache, about, about_lines)
+            block = plain_block(subject, by_predicate, block_used, cache, about, about_lines)
             if layout is not None:
                 used |= block_used
                 size = len(block.encode("utf-8"))
@@ -278,7 +278,7 @@ _PLAIN_CLASSES = frozenset({URIRef, Literal})
 _RDF_TYPE = str(RDF.type)
 
 
-def _plain_block(
+def plain_block(
     subject: URIRef, by_predicate: Mapping, used: set[str], cache: dict[str, tuple[str, str]],
     about: frozenset = frozenset(), about_lines: list[str] | None = None,
 ) -> str:
@@ -307,7 +307,7 @@ def _plain_block(
 
 
 def block_statements(block: str) -> set[str]:
-    r"""The triples of a block :func:`_plain_block` wrote, each as one Turtle statement in the block's own
+    r"""The triples of a block :func:`plain_block` wrote, each as one Turtle statement in the block's own
     terms (``subject predicate object .``): two blocks of one subject differ by the statements in one and
     not the other, without parsing either.
 

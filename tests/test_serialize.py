@@ -100,7 +100,7 @@ def test_a_blocks_statements_are_its_subjects_triples():
     from kg.ingest import read_document
     from kg.memgraph import objects_grouper
     from kg.pipeline import to_graph
-    from kg.serialize import _plain_block, block_statements
+    from kg.serialize import block_statements, plain_block
     from kg.vocab import PREFIXES
 
     seeds = Path(__file__).resolve().parent.parent / "seeds"
@@ -115,6 +115,6 @@ def test_a_blocks_statements_are_its_subjects_triples():
     subjects = sorted({subject for subject in graph.subjects() if isinstance(subject, URIRef)})
     assert len(subjects) > 50
     for subject in subjects:
-        block = _plain_block(subject, grouped(subject), set(), {})
+        block = plain_block(subject, grouped(subject), set(), {})
         parsed = Graph().parse(data=header + "\n".join(sorted(block_statements(block))), format="turtle")
         assert set(parsed) == set(graph.triples((subject, None, None))), subject

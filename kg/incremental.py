@@ -28,6 +28,7 @@ import pickle
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from rdflib import Graph, Literal, URIRef
 
@@ -38,7 +39,7 @@ from kg.rdf import GraphBuilder, MeetingGroups, article_iri, participant_iri
 from kg.serialize import BlockLayout, atomic_writer, digest64, plain_block, prefix_lines, write_atomic
 
 STATE_FILE = "graph-state.pickle"
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 #: A rebuild rewrites blocks only while the owners whose inputs changed are at most this share of all.
 CHANGED_SHARE = 0.3
 #: New subjects' triples past which they are validated on the build's workers rather than in its process.
@@ -96,19 +97,29 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
     return {owner: hasher.digest() for owner, hasher in hashers.items()}
 
 
+class Entry(NamedTuple):
+    """A data subject's block in graph.ttl, as :class:`GraphState` keeps it."""
+
+    offset: int  # in bytes, in the file
+    size: int  # in bytes
+    digest: int  # kg.serialize.digest64 of the block
+    owner: str  # "" for a shared subject
+    triples: int
+    about: tuple  # its (predicate, object) pairs for the properties validation reads of a value
+    prefixes: frozenset[str]  # those the block uses
+
+
 @dataclass
 class GraphState:
     """What the last build wrote, for the next to rewrite only what changed (see the module's docstring).
 
-    ``entries``: IRI -> ``(offset, size, digest, owner, triples, about, prefixes)`` for every data subject
-    (``owner`` "" for a shared one; ``about``: its ``(predicate, object)`` pairs for the properties validation
-    reads of a value; ``prefixes`` the block uses). ``fixed``: the other blocks (the ontology's), ``(key,
+    ``entries``: IRI -> :class:`Entry` for every data subject. ``fixed``: the other blocks (the ontology's), ``(key,
     offset, size, digest)`` in file order (``digest`` None for a blank node's). ``refs``: the shared subjects
     each owner, and each shared subject, refers to."""
 
     version: str
     graph_sha256: str
-    entries: dict[str, tuple]
+    entries: dict[str, Entry]
     fixed: list[tuple]
     fixed_prefixes: frozenset[str]
     fixed_triples: int
@@ -119,7 +130,7 @@ class GraphState:
 
     @property
     def triples(self) -> int:
-        return self.fixed_triples + sum(entry[4] for entry in self.entries.values())
+        return self.fixed_triples + sum(entry.triples for entry in self.entries.values())
 
 
 def state_version() -> str:
@@ -215,12 +226,12 @@ def record_state(graph: Graph, layout: BlockLayout, own: dict, builder: GraphBui
         node = URIRef(subject)
         by_predicate = grouped(node)
         triples = sum(len(objects) for objects in by_predicate.values())
-        entries[subject] = (offset, size, own[node], owner or "", triples, about(by_predicate),
-                            interned.setdefault(prefixes, prefixes))
+        entries[subject] = Entry(offset, size, own[node], owner or "", triples, about(by_predicate),
+                                 interned.setdefault(prefixes, prefixes))
         found = _shared_refs(by_predicate, shared)
         if found:
             refs.setdefault(owner or subject, set()).update(found)
-    fixed_triples = len(graph) - sum(entry[4] for entry in entries.values())
+    fixed_triples = len(graph) - sum(entry.triples for entry in entries.values())
     return GraphState(state_version(), graph_sha256, entries, fixed, frozenset(fixed_prefixes), fixed_triples,
                       owners, {owner: frozenset(found) for owner, found in refs.items()}, meetings, validated)
 
@@ -298,7 +309,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     grouped = objects_grouper(graph)
     owned = _owned_subjects(builder, changed)
 
-    universe = {str(iri) for iri in builder.shared} | {iri for iri, entry in state.entries.items() if not entry[3]}
+    universe = {str(iri) for iri in builder.shared} | {iri for iri, entry in state.entries.items() if not entry.owner}
     refs = {owner: found for owner, found in state.refs.items() if owner not in changed and owner not in gone}
     for subject, owner in owned.items():
         found = _shared_refs(grouped(URIRef(subject)), universe)
@@ -307,8 +318,9 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     shared = _closure(refs, owners, state, grouped, universe)
 
     new = _render(sorted(set(owned) | {iri for iri in shared if iri not in state.entries}), grouped, state, about)
-    kept = {iri: entry for iri, entry in state.entries.items() if iri not in new.blocks and (
-        (entry[3] and entry[3] not in changed and entry[3] not in gone) or (not entry[3] and iri in shared))}
+    unchanged = {owner for owner in state.owners if owner not in changed and owner not in gone}
+    kept = {iri: entry for iri, entry in state.entries.items() if iri not in new.blocks
+            and (entry.owner in unchanged if entry.owner else iri in shared)}
     removed = sorted(iri for iri in state.entries if iri not in kept and iri not in new.blocks)
     if validate:
         _check(new, removed, grouped, checks, about, state, workers)
@@ -342,9 +354,9 @@ def _render(subjects: list[str], grouped, state: GraphState, about: _About) -> _
         rendered.blocks[subject] = text = plain_block(URIRef(subject), by_predicate, used, cache)
         rendered.prefixes[subject] = frozenset(used)
         before = state.entries.get(subject)
-        if before is not None and before[2] == digest64(text):
+        if before is not None and before.digest == digest64(text):
             rendered.same_block.add(subject)
-        if before is None or before[5] != about(by_predicate):
+        if before is None or before.about != about(by_predicate):
             rendered.new_about.add(subject)
     return rendered
 
@@ -375,24 +387,24 @@ class _Written:
     the subjects whose block changed (with the new blocks, and the old ones of those that had one)."""
 
     sha256: str = ""
-    entries: dict[str, tuple] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
     fixed: list[tuple] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     changed_blocks: list[str] = field(default_factory=list)
     previous_blocks: dict[str, str] = field(default_factory=dict)
 
 
-def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, tuple], new: _Rendered,
+def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entry], new: _Rendered,
            owned: dict[str, str], removed: list[str], grouped, about: _About) -> _Written:
     """Write ``staged``: the prefixes every block uses, then the fixed, kept and new blocks in key order (the
     kept and fixed copied from ``previous``), as :func:`kg.serialize.write_turtle` lays them out."""
     prefixes = set(state.fixed_prefixes)
     for entry in kept.values():
-        prefixes |= entry[6]
+        prefixes |= entry.prefixes
     for used in new.prefixes.values():
         prefixes |= used
     order = [(key, offset, size, None) for key, offset, size, _ in state.fixed]
-    order += [(iri, entry[0], entry[1], iri) for iri, entry in kept.items()]
+    order += [(iri, entry.offset, entry.size, iri) for iri, entry in kept.items()]
     order += [(iri, -1, 0, iri) for iri in new.blocks]
     order.sort(key=lambda item: item[0])  # stable: the ontology's blocks of one key keep their order
 
@@ -422,30 +434,33 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, tupl
                     digest = digest64(text)
                     by_predicate = grouped(URIRef(iri))
                     before = state.entries.get(iri)
-                    if before is None or before[2] != digest:
+                    if before is None or before.digest != digest:
                         written.changed.append(iri)
                         written.changed_blocks.append(text)
                         if before is not None:
-                            written.previous_blocks[iri] = old[before[0]:before[0] + before[1]].decode("utf-8")
+                            written.previous_blocks[iri] = _block_at(old, before)
                     used = new.prefixes[iri]
-                    written.entries[iri] = (start, len(data), digest, owned.get(iri, ""),
-                                            sum(len(objects) for objects in by_predicate.values()),
-                                            about(by_predicate), interned.setdefault(used, used))
+                    written.entries[iri] = Entry(start, len(data), digest, owned.get(iri, ""),
+                                                 sum(len(objects) for objects in by_predicate.values()),
+                                                 about(by_predicate), interned.setdefault(used, used))
                     emit(data)
                     continue
                 emit(old[offset:offset + size])
                 if iri is None:
                     written.fixed.append((key, start, size, next(fixed_digests)))
                 else:
-                    written.entries[iri] = (start, size, *kept[iri][2:])
+                    written.entries[iri] = kept[iri]._replace(offset=start)
             for iri in removed:
-                entry = state.entries[iri]
-                written.previous_blocks[iri] = old[entry[0]:entry[0] + entry[1]].decode("utf-8")
+                written.previous_blocks[iri] = _block_at(old, state.entries[iri])
         finally:
             if isinstance(old, mmap.mmap):
                 old.close()
     written.sha256 = sha.hexdigest()
     return written
+
+
+def _block_at(text, entry: Entry) -> str:
+    return text[entry.offset:entry.offset + entry.size].decode("utf-8")
 
 
 def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: GraphState, grouped,
@@ -492,7 +507,7 @@ def _parts(checked: list[str], rendered: dict[str, str], grouped, checks, about:
                       if not isinstance(o, Literal)}:
             text = str(value)
             entry = state.entries.get(text) if text not in rendered else None
-            pairs = entry[5] if entry is not None else about(grouped(value))
+            pairs = entry.about if entry is not None else about(grouped(value))
             fragment.update((value, URIRef(p), o) for p, o in pairs)
         part.append((node, list(fragment)))
         size += len(fragment)

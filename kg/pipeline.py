@@ -476,7 +476,7 @@ def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _Stor
             if digest is not None:
                 index.write(f"{digest:016x} {key}\n")
         for iri, entry in state.entries.items():
-            index.write(f"{entry[2]:016x} {iri}\n")
+            index.write(f"{entry.digest:016x} {iri}\n")
     replaced = rebuilt.changed + rebuilt.removed
     if store_source != previous.graph_sha256 or len(replaced) > PATCH_SHARE * (len(state.entries) + len(state.fixed)):
         return _StorePatch("", [], [], Path(name))

@@ -293,7 +293,10 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     """Write to ``staged`` the graph of ``decoded`` from the ``previous`` graph.ttl that ``state`` describes
     and the subjects of the owners whose inputs changed; None (nothing written) where that cannot be done
     (shapes that are not local, a graph never validated) or too much changed for it to pay. Raises
-    :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``)."""
+    :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``).
+
+    ``decoded`` (a list) is emptied once the changed owners' subjects are built: every article's extraction
+    is most of a rebuild's memory, and validating and writing do not read them."""
     from kg.validate import local_checks
 
     checks = local_checks()
@@ -306,6 +309,10 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     if len(changed) + len(gone) > CHANGED_SHARE * max(1, len(owners)):
         return None
     graph, builder = partial_graph(decoded, person_keys, possibly_same, changed, report_owners)
+    meetings = sum(len(ex.meetings) for ex in decoded)
+    if isinstance(decoded, list):
+        decoded.clear()
+    del report_owners
     grouped = objects_grouper(graph)
     owned = _owned_subjects(builder, changed)
 
@@ -326,7 +333,6 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
         _check(new, removed, grouped, checks, about, state, workers)
 
     written = _write(previous, staged, state, kept, new, owned, removed, grouped, about)
-    meetings = sum(len(ex.meetings) for ex in decoded)
     new_state = GraphState(state.version, written.sha256, written.entries, written.fixed, state.fixed_prefixes,
                            state.fixed_triples, owners, {owner: frozenset(found) for owner, found in refs.items()},
                            meetings, state.validated and validate)

@@ -4,10 +4,8 @@ keys move, meetings regroup, shared entities come and go) and the seeds."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,16 +15,9 @@ from kg.cache import CACHE_DIR
 from kg.incremental import STATE_FILE, load_state
 from kg.pipeline import build
 from tests.test_incremental import _store_triples
+from tests.test_parallel import _corpus_module
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _corpus_module():
-    spec = importlib.util.spec_from_file_location("diplograph_bench_corpus_inc", ROOT / "benchmarks" / "corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 from kg.cache import document_key, extractor_version
 from kg.memgraph import objects_grouper
@@ -372,7 +372,7 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     """Validate the new blocks (one that came out as it was, only if a value it points to is new or gone);
     raise :class:`kg.errors.UserError` where they break the shapes."""
     from kg.errors import UserError
-    from kg.validate import check_parts
+    from kg.validate import check_parts, parts_of
 
     changed_values = new.new_about | set(removed)
     checked = [iri for iri in new.blocks
@@ -381,7 +381,7 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
     # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
     part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
-    parts = _parts(checked, new.blocks, grouped, checks, about, state, part_triples)
+    parts = parts_of(_fragments(checked, new.blocks, grouped, checks, about, state), part_triples)
     report = check_parts(parts, workers if in_parallel else None)
     if not report.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
@@ -493,32 +493,22 @@ def _points_to(by_predicate: dict, subjects: set[str]) -> bool:
     return any(o.__class__ is URIRef and str(o) in subjects for objects in by_predicate.values() for o in objects)
 
 
-def _parts(checked: list[str], rendered: dict[str, str], grouped, checks, about: _About,
-           state: GraphState, part_triples: int = 40_000) -> Iterator[list[tuple[URIRef, list[tuple]]]]:
-    """The ``checked`` subjects the shapes target, each with its fragment (its triples the shapes read, and
-    their values' types and schemes: from the new triples where the value was rendered too, else from the
-    state; see :func:`kg.validate.validate_in_parts`)."""
+def _fragments(checked: list[str], rendered: dict[str, str], grouped, checks, about: _About,
+               state: GraphState) -> Iterator[tuple[URIRef, list[tuple]]]:
+    """The ``checked`` subjects the shapes target, each with its fragment (:func:`kg.validate.node_fragment`;
+    a value's types and schemes from the new triples where the value was rendered too, else from the state)."""
     from rdflib.namespace import RDF
 
-    part: list[tuple[URIRef, list[tuple]]] = []
-    size = 0
+    from kg.validate import node_fragment
+
+    def about_value(value) -> list[tuple]:
+        text = str(value)
+        entry = state.entries.get(text) if text not in rendered else None
+        pairs = entry.about if entry is not None else about(grouped(value))
+        return [(value, URIRef(p), o) for p, o in pairs]
+
     for iri in checked:
         node = URIRef(iri)
         by_predicate = grouped(node)
-        if not any(t in checks.targets for t in by_predicate.get(RDF.type, ())):
-            continue
-        read = checks.focus_predicates
-        fragment = {(node, p, o) for p, objects in by_predicate.items() if p in read for o in objects}
-        for value in {o for p, objects in by_predicate.items() if p in read for o in objects
-                      if not isinstance(o, Literal)}:
-            text = str(value)
-            entry = state.entries.get(text) if text not in rendered else None
-            pairs = entry.about if entry is not None else about(grouped(value))
-            fragment.update((value, URIRef(p), o) for p, o in pairs)
-        part.append((node, list(fragment)))
-        size += len(fragment)
-        if size >= part_triples:
-            yield part
-            part, size = [], 0
-    if part:
-        yield part
+        if any(t in checks.targets for t in by_predicate.get(RDF.type, ())):
+            yield node, node_fragment(node, by_predicate, checks.focus_predicates, about_value)

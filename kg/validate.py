@@ -461,9 +461,7 @@ def validate_in_parts(
                 digest_texts[value] = found
         return found
 
-    def parts() -> Iterator[list[tuple[URIRef, list[tuple]]]]:
-        part: list[tuple[URIRef, list[tuple]]] = []
-        size = 0
+    def fragments() -> Iterator[tuple[URIRef, list[tuple]]]:
         grouped = objects_grouper(graph)
         for node in targeted:
             by_predicate = grouped(node)
@@ -476,23 +474,36 @@ def validate_in_parts(
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
-            read = plan.focus_predicates
-            fragment = {(node, predicate, o) for predicate, objects in by_predicate.items() if predicate in read
-                        for o in objects}
-            for value in {o for _, _, o in fragment if o in values}:
-                fragment.update(about_value(value))
-            part.append((node, list(fragment)))
-            size += len(fragment)
-            if size >= part_triples:
-                yield part
-                part, size = [], 0
-        if part:
-            yield part
+            yield node, node_fragment(node, by_predicate, plan.focus_predicates, about_value)
 
     # Parts go to the workers as they are cut, so fingerprinting here overlaps checking there.
     in_parallel = workers is not None and len(graph) > part_triples  # one part: not worth the traffic
-    report = check_parts(parts(), workers if in_parallel else None)
+    report = check_parts(parts_of(fragments(), part_triples), workers if in_parallel else None)
     return report, fingerprints if report.conforms else set()
+
+
+def node_fragment(node: URIRef, by_predicate: dict, focus_predicates: frozenset, about_value) -> list[tuple]:
+    """What a node is checked on: its triples for the properties the shapes read of it (``by_predicate``: its
+    objects grouped by predicate), and for each of those values that is no literal, ``about_value(value)``
+    (its types and schemes, as triples)."""
+    fragment = {(node, p, o) for p, objects in by_predicate.items() if p in focus_predicates for o in objects}
+    for value in {o for _, _, o in fragment if not isinstance(o, Literal)}:
+        fragment.update(about_value(value))
+    return list(fragment)
+
+
+def parts_of(fragments: Iterable[tuple[URIRef, list[tuple]]], part_triples: int) -> Iterator[list]:
+    """Nodes with their fragments, cut into parts of about ``part_triples`` triples (for :func:`check_parts`)."""
+    part: list[tuple[URIRef, list[tuple]]] = []
+    size = 0
+    for node, fragment in fragments:
+        part.append((node, fragment))
+        size += len(fragment)
+        if size >= part_triples:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
 
 
 def check_parts(parts: Iterable[list[tuple[URIRef, list[tuple]]]], workers: Workers | None = None) -> ValidationReport:

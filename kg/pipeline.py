@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from rdflib import Graph
@@ -468,19 +469,13 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
 def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _StorePatch:
     """The store's patch from a rebuild in place: the subjects it replaced or removed, where the store holds
     the graph it started from (``previous``, a :class:`kg.incremental.GraphState`); and the new index."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
     state = rebuilt.state
-    fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as index:
-        for key, _, _, digest in state.fixed:
-            if digest is not None:
-                index.write(f"{digest:016x} {key}\n")
-        for iri, entry in state.entries.items():
-            index.write(f"{entry.digest:016x} {iri}\n")
+    fixed = ((key, digest) for key, _, _, digest in state.fixed if digest is not None)
+    name = _write_store_index(cache_dir, chain(fixed, ((iri, entry.digest) for iri, entry in state.entries.items())))
     replaced = rebuilt.changed + rebuilt.removed
     if store_source != previous.graph_sha256 or len(replaced) > PATCH_SHARE * (len(state.entries) + len(state.fixed)):
-        return _StorePatch("", [], [], Path(name))
-    return _StorePatch(store_source, replaced, rebuilt.changed_blocks, Path(name), rebuilt.previous_blocks)
+        return _StorePatch("", [], [], name)
+    return _StorePatch(store_source, replaced, rebuilt.changed_blocks, name, rebuilt.previous_blocks)
 
 
 #: In the cache: what the last complete build was made from, and what it wrote (see :func:`_outputs_current`).
@@ -583,22 +578,34 @@ def _store_patch(digests: BlockDigests, cache_dir: Path, store_source: str) -> _
     """The index of the graph just written (to a file aside in ``cache_dir``) and, where the store (holding
     the graph.ttl whose SHA-256 is ``store_source``) can be patched to it, the patch: subjects changed or gone
     since ``digests.previous``, and the new blocks."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
     previous = digests.previous
-    fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as index:
+
+    def indexed() -> Iterator[tuple[str, int]]:
         for subject, digest in digests.own.items():
             iri = str(subject)
-            index.write(f"{digest:016x} {iri}\n")
             if previous is not None:
                 previous.pop(iri, None)
+            yield iri, digest
+
+    name = _write_store_index(cache_dir, indexed())
     usable = previous is not None and not digests.overflow
     if not usable:
-        return _StorePatch("", [], [], Path(name))
+        return _StorePatch("", [], [], name)
     replaced = digests.changed_subjects + sorted(previous)  # what is left of previous: subjects now gone
     if len(replaced) > PATCH_SHARE * max(1, len(digests.own)):
-        return _StorePatch("", [], [], Path(name))
-    return _StorePatch(store_source, replaced, digests.changed, Path(name))
+        return _StorePatch("", [], [], name)
+    return _StorePatch(store_source, replaced, digests.changed, name)
+
+
+def _write_store_index(cache_dir: Path, subjects: Iterable[tuple[str, int]]) -> Path:
+    """Write the store index of a graph (each subject's IRI with its block digest, :data:`STORE_INDEX`) to a
+    file aside in ``cache_dir``, named after the graph once the store holds it (:func:`_keep_store_index`)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".store-index.", suffix=".tmp", dir=cache_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as index:
+        for iri, digest in subjects:
+            index.write(f"{digest:016x} {iri}\n")
+    return Path(name)
 
 
 def _keep_store_index(cache_dir: Path, written: Path, sha256: str) -> None:

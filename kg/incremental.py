@@ -31,12 +31,22 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from kg.cache import document_key, extractor_version
 from kg.memgraph import objects_grouper
 from kg.model import ArticleExtraction
 from kg.rdf import GraphBuilder, MeetingGroups, article_iri, participant_iri
-from kg.serialize import BlockLayout, atomic_writer, digest64, plain_block, prefix_lines, write_atomic
+from kg.serialize import (
+    BlockLayout,
+    atomic_writer,
+    block_statements,
+    digest64,
+    plain_block,
+    prefix_lines,
+    term_text,
+    write_atomic,
+)
 
 STATE_FILE = "graph-state.pickle"
 STATE_FORMAT = 2
@@ -330,7 +340,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
             and (entry.owner in unchanged if entry.owner else iri in shared)}
     removed = sorted(iri for iri in state.entries if iri not in kept and iri not in new.blocks)
     if validate:
-        _check(new, removed, grouped, checks, about, state, workers)
+        _check(new, removed, grouped, checks, about, state, previous, workers)
 
     written = _write(previous, staged, state, kept, new, owned, removed, grouped, about)
     new_state = GraphState(state.version, written.sha256, written.entries, written.fixed, state.fixed_prefixes,
@@ -367,17 +377,33 @@ def _render(subjects: list[str], grouped, state: GraphState, about: _About) -> _
     return rendered
 
 
-def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, state: GraphState,
+def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, state: GraphState, previous: Path,
            workers) -> None:
-    """Validate the new blocks (one that came out as it was, only if a value it points to is new or gone);
-    raise :class:`kg.errors.UserError` where they break the shapes."""
+    """Validate what is new of the rendered subjects and raise :class:`kg.errors.UserError` where it breaks the
+    shapes. A new subject is checked whole; one that was in the previous graph (which conformed) only where a
+    property the shapes read of it changed or a value it points to is new or gone (:func:`_narrowed`), and then
+    on all its values of the properties the shapes count or compare and on the new or changed ones of those
+    they judge value by value."""
     from kg.errors import UserError
     from kg.validate import check_parts, parts_of
 
     changed_values = new.new_about | set(removed)
-    checked = [iri for iri in new.blocks
-               if iri not in new.same_block or _points_to(grouped(URIRef(iri)), changed_values)]
-    size = sum(len(objects) for iri in checked for objects in grouped(URIRef(iri)).values())
+    checked: list[tuple[URIRef, dict]] = []
+    cache: dict = {}
+    counted = {"a" if p == RDF.type else term_text(p, set(), cache) for p in checks.focus_predicates - checks.per_value}
+    with previous.open("rb") as source:
+        for iri in new.blocks:
+            node = URIRef(iri)
+            by_predicate = grouped(node)
+            before = state.entries.get(iri)
+            if before is not None and iri not in new.new_about:
+                source.seek(before.offset)
+                by_predicate = _narrowed(by_predicate, source.read(before.size).decode("utf-8"), checks,
+                                         counted, changed_values, cache)
+                if by_predicate is None:
+                    continue
+            checked.append((node, by_predicate))
+    size = sum(len(objects) for _, by_predicate in checked for objects in by_predicate.values())
     in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
     # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
     part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
@@ -385,6 +411,41 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     report = check_parts(parts, workers if in_parallel else None)
     if not report.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
+
+
+def _narrowed(by_predicate: dict, old_block: str, checks, counted: set[str], changed_values: set[str],
+              cache: dict) -> dict | None:
+    """What of a node that conformed as ``old_block`` must be checked again now that its objects are
+    ``by_predicate`` (its types and schemes unchanged): None where the shapes would see nothing new — no new
+    value of a property they read, none of its values new or gone as a subject (``changed_values``), no value
+    gone of a property they count or compare (``counted``: those properties as the block writes them); else its
+    objects for the properties the shapes read, all of them except for those judged value by value
+    (``checks.per_value``), of which only the new values and those in ``changed_values``. A value removed
+    breaks no per-value rule; a count or comparison sees every value."""
+    subject = old_block.split("\n", 1)[0]
+    old = block_statements(old_block)
+    seen: set[str] = set()
+    used: set[str] = set()
+    narrowed: dict = {}
+    differs = False
+    for predicate, objects in by_predicate.items():
+        if predicate not in checks.focus_predicates:
+            continue
+        name = "a" if predicate == RDF.type else term_text(predicate, used, cache)
+        fresh = []
+        for value in objects:
+            statement = f"{subject} {name} {term_text(value, used, cache)} ."
+            seen.add(statement)
+            if statement not in old or str(value) in changed_values:
+                fresh.append(value)
+        differs = differs or bool(fresh)
+        if predicate not in checks.per_value:
+            narrowed[predicate] = objects
+        elif fresh:
+            narrowed[predicate] = fresh
+    start = len(subject) + 1
+    gone = any(statement not in seen and statement[start:].split(" ", 1)[0] in counted for statement in old)
+    return narrowed if differs or gone else None
 
 
 @dataclass
@@ -489,16 +550,11 @@ def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: G
     return shared
 
 
-def _points_to(by_predicate: dict, subjects: set[str]) -> bool:
-    return any(o.__class__ is URIRef and str(o) in subjects for objects in by_predicate.values() for o in objects)
-
-
-def _fragments(checked: list[str], rendered: dict[str, str], grouped, checks, about: _About,
+def _fragments(checked: list[tuple[URIRef, dict]], rendered: dict[str, str], grouped, checks, about: _About,
                state: GraphState) -> Iterator[tuple[URIRef, list[tuple]]]:
-    """The ``checked`` subjects the shapes target, each with its fragment (:func:`kg.validate.node_fragment`;
-    a value's types and schemes from the new triples where the value was rendered too, else from the state)."""
-    from rdflib.namespace import RDF
-
+    """The ``checked`` subjects (each with the objects to check) the shapes target, each with its fragment
+    (:func:`kg.validate.node_fragment`; a value's types and schemes from the new triples where the value was
+    rendered too, else from the state)."""
     from kg.validate import node_fragment
 
     def about_value(value) -> list[tuple]:
@@ -507,8 +563,6 @@ def _fragments(checked: list[str], rendered: dict[str, str], grouped, checks, ab
         pairs = entry.about if entry is not None else about(grouped(value))
         return [(value, URIRef(p), o) for p, o in pairs]
 
-    for iri in checked:
-        node = URIRef(iri)
-        by_predicate = grouped(node)
+    for node, by_predicate in checked:
         if any(t in checks.targets for t in by_predicate.get(RDF.type, ())):
             yield node, node_fragment(node, by_predicate, checks.focus_predicates, about_value)

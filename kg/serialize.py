@@ -278,6 +278,24 @@ _PLAIN_CLASSES = frozenset({URIRef, Literal})
 _RDF_TYPE = str(RDF.type)
 
 
+def term_text(node, used: set[str], cache: dict[str, tuple[str, str]]) -> str:
+    """An IRI or literal as :func:`plain_block` writes it (the prefix it uses goes to ``used``).
+
+    >>> from rdflib import Literal, URIRef
+    >>> used = set()
+    >>> term_text(URIRef("https://w3id.org/diplograph/ontology#Person"), used, {})
+    'dg:Person'
+    >>> term_text(Literal("x", lang="en"), used, {})
+    '"x"@en'
+    >>> sorted(used)
+    ['dg']
+    """
+    cls = node.__class__
+    if cls is Literal or (cls is not URIRef and isinstance(node, Literal)):
+        return _literal(node, used, cache)
+    return _iri(str(node), used, cache)
+
+
 def plain_block(
     subject: URIRef, by_predicate: Mapping, used: set[str], cache: dict[str, tuple[str, str]],
     about: frozenset = frozenset(), about_lines: list[str] | None = None,
@@ -286,10 +304,7 @@ def plain_block(
     out as ``longturtle`` does; the lines of the predicates in ``about`` are also appended to ``about_lines``."""
 
     def term(node) -> str:
-        cls = node.__class__
-        if cls is Literal or (cls is not URIRef and isinstance(node, Literal)):
-            return _literal(node, used, cache)
-        return _iri(str(node), used, cache)
+        return term_text(node, used, cache)
 
     out = [term(subject) + "\n"]
     # predicates compared as strings: rdflib's term equality is Python code, and this runs for every line

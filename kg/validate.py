@@ -298,6 +298,8 @@ class _Plan:
     #: node's other triples (a person's dg:mentionedIn, its alternative labels) and their values are left out
     #: of its fragment, for no shape can see them
     focus_predicates: frozenset = frozenset()
+    #: the focus properties whose values the shapes judge one by one (:func:`_per_value_paths`)
+    per_value: frozenset = frozenset()
 
 
 def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
@@ -343,7 +345,35 @@ def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
     for s, p, o in shapes:
         local.add((anonymous.get(s, s), p, anonymous.get(o, o)))
     focus_predicates = {o for p in (SH.path, SH.lessThan, SH.lessThanOrEquals) for o in shapes.objects(None, p)}
-    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}), frozenset(focus_predicates | {RDF.type}))
+    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}), frozenset(focus_predicates | {RDF.type}),
+                 _per_value_paths(shapes, targets))
+
+
+#: A property shape's parameters that judge each value of its path on its own (with the value's types, and
+#: what ``sh:node`` and ``sh:or`` shapes read of the value): no count, no comparison with other values.
+_PER_VALUE_TERMS = frozenset(SH[name] for name in (
+    "path", "class", "datatype", "or", "node", "in", "pattern", "flags", "nodeKind", "minInclusive", "maxInclusive",
+    "minExclusive", "maxExclusive", "minLength", "maxLength", "languageIn", "name", "message", "description",
+    "severity", "deactivated", "order", "group",
+))
+
+
+def _per_value_paths(shapes: Graph, targets: dict) -> frozenset:
+    """The focus node properties every shape judges value by value: each shape with that path is a property of
+    a target node shape (not inside ``sh:or`` or a value's ``sh:node`` shape) and has only
+    :data:`_PER_VALUE_TERMS`, and no ``sh:lessThan`` compares it. A node that conformed and whose values of such a
+    property changed needs checking on its new values of it alone."""
+    from rdflib.namespace import RDF
+
+    direct = {prop for shape in targets for prop in shapes.objects(shape, SH.property)}
+    compared = {o for p in (SH.lessThan, SH.lessThanOrEquals) for o in shapes.objects(None, p)}
+    verdict: dict = {}
+    for prop, path in shapes.subject_objects(SH.path):
+        per_value = prop in direct and all(
+            p in _PER_VALUE_TERMS or not str(p).startswith(str(SH)) for p, _ in shapes.predicate_objects(prop))
+        verdict[path] = verdict.get(path, True) and per_value
+    return frozenset(path for path, per_value in verdict.items()
+                     if per_value and path not in compared and path != RDF.type)
 
 
 def validation_digests() -> BlockDigests | None:
@@ -374,6 +404,7 @@ class LocalChecks:
     targets: frozenset
     focus_predicates: frozenset
     value_predicates: frozenset
+    per_value: frozenset = frozenset()  # focus properties judged value by value (a changed node's new ones suffice)
 
 
 @functools.cache
@@ -383,7 +414,7 @@ def local_checks() -> LocalChecks | None:
     if plan is None:
         return None
     targets = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
-    return LocalChecks(targets, plan.focus_predicates, plan.value_predicates)
+    return LocalChecks(targets, plan.focus_predicates, plan.value_predicates, plan.per_value)
 
 
 def _local_plan() -> _Plan | None:

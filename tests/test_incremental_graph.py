@@ -189,3 +189,92 @@ def test_a_build_is_a_full_one_where_the_state_cannot_be_used(tmp_path, pool, mo
 
 def _killed(*args, **kwargs):
     raise KeyboardInterrupt
+
+
+def _tenure_block(by_predicate: dict) -> str:
+    from rdflib import URIRef
+
+    from kg.serialize import plain_block
+
+    return plain_block(URIRef("https://w3id.org/diplograph/id/tenure-1"), by_predicate, set(), {})
+
+
+def test_a_node_that_conformed_is_checked_again_on_what_the_shapes_would_see_anew():
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, XSD
+
+    from kg.incremental import _narrowed
+    from kg.validate import local_checks
+    from kg.vocab import DG, ORG
+
+    checks = local_checks()
+    person, other = (URIRef(f"https://w3id.org/diplograph/id/person-{n}") for n in (1, 2))
+    day1, day2, day3 = (Literal(f"2024-01-0{n}", datatype=XSD.date) for n in (1, 2, 3))
+    before = {RDF.type: [DG.Tenure], ORG.member: [person], DG.observedOn: [day1, day2],
+              DG.roleLabel: [Literal("minister", lang="en")]}
+    old = _tenure_block(before)
+
+    def narrowed(after: dict, changed_values: frozenset = frozenset()):
+        counted = {"a", "org:member", "org:role"}
+        return _narrowed(after, old, checks, counted, set(changed_values), {})
+
+    assert narrowed(dict(before)) is None
+    assert narrowed({**before, DG.roleLabel: [Literal("foreign minister", lang="en")]}) is None  # no shape reads it
+    assert narrowed({**before, DG.observedOn: [day1]}) is None  # one date fewer: no per-value rule can break
+    assert narrowed({**before, DG.observedOn: [day1, day2, day3]}) == {
+        RDF.type: [DG.Tenure], ORG.member: [person], DG.observedOn: [day3]}
+    assert narrowed({**before, ORG.member: [person, other]}) == {
+        RDF.type: [DG.Tenure], ORG.member: [person, other]}  # a count sees every value
+    assert narrowed({**before, ORG.member: []}) == {RDF.type: [DG.Tenure], ORG.member: []}  # a value gone
+    assert narrowed(dict(before), frozenset({str(person)})) == {RDF.type: [DG.Tenure], ORG.member: [person]}
+
+
+def _existing(out: Path, cls: str) -> set[str]:
+    return {iri for iri in load_state(out / CACHE_DIR).entries if f"/id/{cls}/" in iri}
+
+
+@pytest.mark.parametrize("breakage", ["a new value judged alone", "one value too many", "a required value gone"])
+def test_a_changed_node_that_breaks_the_shapes_is_caught(tmp_path, pool, monkeypatch, in_place, breakage):
+    """What a rebuild checks of a node it rewrites is narrowed to what changed (``_narrowed``): the breakage
+    injected into an existing node the rebuild rewrites must still be found, with the property it breaks."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDFS
+
+    from kg.errors import UserError
+    from kg.vocab import DG, ORG
+
+    source = _small(tmp_path, pool)
+    out = tmp_path / "out"
+    _build(source, out)
+    tenures, persons = _existing(out, "tenure"), _existing(out, "person")
+    real = kg.incremental.partial_graph
+    broken = []
+
+    def breaking(*args, **kwargs):
+        graph, builder = real(*args, **kwargs)
+        if breakage == "a required value gone":
+            person = next(iri for iri in sorted(persons) if (URIRef(iri), None, None) in graph)
+            for label in list(graph.objects(URIRef(person), RDFS.label)):
+                graph.remove((URIRef(person), RDFS.label, label))
+            broken.append(person)
+            return graph, builder
+        tenure = next(iri for iri in sorted(tenures) if (URIRef(iri), None, None) in graph)
+        if breakage == "a new value judged alone":
+            graph.add((URIRef(tenure), DG.observedOn, Literal("soon")))
+        else:
+            member = next(graph.objects(URIRef(tenure), ORG.member))
+            # one more: the check must see the member the tenure had before too
+            graph.add((URIRef(tenure), ORG.member, next(URIRef(iri) for iri in sorted(persons) if iri != str(member))))
+        broken.append(tenure)
+        return graph, builder
+
+    monkeypatch.setattr(kg.incremental, "partial_graph", breaking)
+    popular = max(pool, key=lambda name: pool[name].count("\n"))  # an article with some people in it
+    added = next(name for name in sorted(pool)[30:] if name != popular)
+    (source / added).write_text(pool[added], encoding="utf-8")
+    with pytest.raises(UserError, match="breaks its SHACL shapes") as caught:
+        _build(source, out)
+    assert broken
+    expected = {"a new value judged alone": "observedOn", "one value too many": "member",
+                "a required value gone": "label"}[breakage]
+    assert expected in str(caught.value)

@@ -229,6 +229,31 @@ def test_a_fragment_holds_only_what_the_shapes_read_of_its_node(monkeypatch):
     assert any(p == DG.mentionedIn for p in graph.predicates(BORG, None))
 
 
+def test_properties_judged_value_by_value_are_those_no_shape_counts_or_compares():
+    """A rebuild checks a node that conformed on the new values alone of these properties
+    (kg.incremental._narrowed): none may carry a count, a comparison, or a shape inside sh:or."""
+    from rdflib.namespace import RDFS
+
+    from kg.ontology import ontology_graph, shapes_graph
+    from kg.validate import _plan, local_checks
+    from kg.vocab import ORG
+
+    per_value = local_checks().per_value
+    assert {DG.observedOn, DG.tenure, DG.nameKey, DG.affiliation, DG.possiblySame, DG.topic} <= per_value
+    # counted (minCount/maxCount), compared (sh:lessThan) or the node's own types
+    assert not per_value & {RDFS.label, ORG.member, ORG.role, DG.participant, DG.evidence, DG.date,
+                            DG.startOffset, DG.endOffset, RDF.type}
+    shapes = shapes_graph()
+    shapes.update("""PREFIX sh: <http://www.w3.org/ns/shacl#>
+        PREFIX dg: <https://w3id.org/diplograph/ontology#>
+        INSERT DATA { <urn:s> a sh:NodeShape ; sh:targetClass dg:Tenure ;
+                      sh:or ( [ sh:path dg:nameKey ; sh:datatype <urn:T> ] [ sh:path dg:observedOn ; sh:minCount 2 ] ) ;
+                      sh:property [ sh:path dg:topic ; sh:maxCount 3 ] }""")
+    plan = _plan(shapes, ontology_graph())
+    assert not plan.per_value & {DG.nameKey, DG.observedOn, DG.topic}
+    assert DG.tenure in plan.per_value
+
+
 def test_shapes_that_reach_beyond_the_node_are_not_checked_in_parts():
     from kg.ontology import ontology_graph, shapes_graph
     from kg.validate import _plan

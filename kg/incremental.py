@@ -390,16 +390,20 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     changed_values = new.new_about | set(removed)
     checked: list[tuple[URIRef, dict]] = []
     cache: dict = {}
-    counted = {"a" if p == RDF.type else term_text(p, set(), cache) for p in checks.focus_predicates - checks.per_value}
+    counted: dict[frozenset, set[str]] = {}  # per focus: the properties counted or compared, as blocks write them
     with previous.open("rb") as source:
         for iri in new.blocks:
             node = URIRef(iri)
             by_predicate = grouped(node)
             before = state.entries.get(iri)
             if before is not None and iri not in new.new_about:
+                focus = checks.focus.of(by_predicate.get(RDF.type, ()))
+                if focus not in counted:
+                    counted[focus] = {"a" if p == RDF.type else term_text(p, set(), cache)
+                                      for p in focus - checks.per_value}
                 source.seek(before.offset)
-                by_predicate = _narrowed(by_predicate, source.read(before.size).decode("utf-8"), checks,
-                                         counted, changed_values, cache)
+                by_predicate = _narrowed(by_predicate, source.read(before.size).decode("utf-8"), focus,
+                                         checks.per_value, counted[focus], changed_values, cache)
                 if by_predicate is None:
                     continue
             checked.append((node, by_predicate))
@@ -413,15 +417,15 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
 
 
-def _narrowed(by_predicate: dict, old_block: str, checks, counted: set[str], changed_values: set[str],
-              cache: dict) -> dict | None:
+def _narrowed(by_predicate: dict, old_block: str, focus: frozenset, per_value: frozenset, counted: set[str],
+              changed_values: set[str], cache: dict) -> dict | None:
     """What of a node that conformed as ``old_block`` must be checked again now that its objects are
     ``by_predicate`` (its types and schemes unchanged): None where the shapes would see nothing new — no new
-    value of a property they read, none of its values new or gone as a subject (``changed_values``), no value
-    gone of a property they count or compare (``counted``: those properties as the block writes them); else its
-    objects for the properties the shapes read, all of them except for those judged value by value
-    (``checks.per_value``), of which only the new values and those in ``changed_values``. A value removed
-    breaks no per-value rule; a count or comparison sees every value."""
+    value of a property they read (``focus``), none of its values new or gone as a subject (``changed_values``),
+    no value gone of a property they count or compare (``counted``: those properties as the block writes them);
+    else its objects for the properties the shapes read, all of them except for those judged value by value
+    (``per_value``), of which only the new values and those in ``changed_values``. A value removed breaks no
+    per-value rule; a count or comparison sees every value."""
     subject = old_block.split("\n", 1)[0]
     old = block_statements(old_block)
     seen: set[str] = set()
@@ -429,7 +433,7 @@ def _narrowed(by_predicate: dict, old_block: str, checks, counted: set[str], cha
     narrowed: dict = {}
     differs = False
     for predicate, objects in by_predicate.items():
-        if predicate not in checks.focus_predicates:
+        if predicate not in focus:
             continue
         name = "a" if predicate == RDF.type else term_text(predicate, used, cache)
         fresh = []
@@ -439,7 +443,7 @@ def _narrowed(by_predicate: dict, old_block: str, checks, counted: set[str], cha
             if statement not in old or str(value) in changed_values:
                 fresh.append(value)
         differs = differs or bool(fresh)
-        if predicate not in checks.per_value:
+        if predicate not in per_value:
             narrowed[predicate] = objects
         elif fresh:
             narrowed[predicate] = fresh
@@ -565,4 +569,4 @@ def _fragments(checked: list[tuple[URIRef, dict]], rendered: dict[str, str], gro
 
     for node, by_predicate in checked:
         if any(t in checks.targets for t in by_predicate.get(RDF.type, ())):
-            yield node, node_fragment(node, by_predicate, checks.focus_predicates, about_value)
+            yield node, node_fragment(node, by_predicate, checks.focus.of(by_predicate.get(RDF.type, ())), about_value)

@@ -294,10 +294,8 @@ class _Plan:
     shapes: Graph
     targets: dict[URIRef, frozenset]  # node shape -> the classes it targets, with their subclasses
     value_predicates: frozenset  # properties of value nodes that sh:node shapes read (besides rdf:type)
-    #: every property any shape reads of a focus node (its paths, the other side of sh:lessThan, rdf:type): a
-    #: node's other triples (a person's dg:mentionedIn, its alternative labels) and their values are left out
-    #: of its fragment, for no shape can see them
-    focus_predicates: frozenset = frozenset()
+    #: the properties the shapes that check a node read of it (:class:`FocusPredicates`)
+    focus: FocusPredicates = field(default_factory=lambda: FocusPredicates({}))
     #: the focus properties whose values the shapes judge one by one (:func:`_per_value_paths`)
     per_value: frozenset = frozenset()
 
@@ -344,9 +342,52 @@ def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
     local = Graph()
     for s, p, o in shapes:
         local.add((anonymous.get(s, s), p, anonymous.get(o, o)))
-    focus_predicates = {o for p in (SH.path, SH.lessThan, SH.lessThanOrEquals) for o in shapes.objects(None, p)}
-    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}), frozenset(focus_predicates | {RDF.type}),
+    read_by_class: dict = {}
+    for shape, classes in targets.items():
+        read = _read_by(shapes, shape)
+        for cls in classes:
+            read_by_class[cls] = read_by_class.get(cls, frozenset()) | read
+    return _Plan(local, targets, frozenset(value_predicates | {RDF.type}), FocusPredicates(read_by_class),
                  _per_value_paths(shapes, targets))
+
+
+class FocusPredicates:
+    """The properties of a node the shapes that check it read: their paths (with those of the shapes they
+    use), the other side of ``sh:lessThan``, and ``rdf:type``. A node's other triples (a person's
+    ``dg:mentionedIn``, its alternative labels, a tenure's ``prov:wasDerivedFrom``) and their values are left
+    out of its fragment, for no shape checking it can see them."""
+
+    def __init__(self, by_class: dict) -> None:
+        from rdflib.namespace import RDF
+
+        self.by_class = by_class
+        self.every = frozenset().union(*by_class.values(), {RDF.type})
+        self._of: dict[frozenset, frozenset] = {}
+
+    def of(self, types: Iterable) -> frozenset:
+        """Those read of a node with these ``types``."""
+        from rdflib.namespace import RDF
+
+        key = frozenset(types)
+        found = self._of.get(key)
+        if found is None:
+            found = self._of[key] = frozenset().union(*(self.by_class.get(t, ()) for t in key), {RDF.type})
+        return found
+
+
+def _read_by(shapes: Graph, shape) -> frozenset:
+    """Every path (and other side of ``sh:lessThan``) in the shapes reachable from ``shape``: what it may read
+    of a focus node, and (through ``sh:node``) of its values, which is more than it reads of the node, never less."""
+    read: set = set()
+    seen, todo = {shape}, [shape]
+    while todo:
+        for p, o in shapes.predicate_objects(todo.pop()):
+            if p in (SH.path, SH.lessThan, SH.lessThanOrEquals):
+                read.add(o)
+            elif o not in seen and (o, None, None) in shapes:
+                seen.add(o)
+                todo.append(o)
+    return frozenset(read)
 
 
 #: A property shape's parameters that judge each value of its path on its own (with the value's types, and
@@ -402,7 +443,7 @@ class LocalChecks:
     the shapes check, the properties of a focus node they read, and those of its values."""
 
     targets: frozenset
-    focus_predicates: frozenset
+    focus: FocusPredicates
     value_predicates: frozenset
     per_value: frozenset = frozenset()  # focus properties judged value by value (a changed node's new ones suffice)
 
@@ -414,7 +455,7 @@ def local_checks() -> LocalChecks | None:
     if plan is None:
         return None
     targets = frozenset().union(*plan.targets.values()) if plan.targets else frozenset()
-    return LocalChecks(targets, plan.focus_predicates, plan.value_predicates, plan.per_value)
+    return LocalChecks(targets, plan.focus, plan.value_predicates, plan.per_value)
 
 
 def _local_plan() -> _Plan | None:
@@ -505,7 +546,7 @@ def validate_in_parts(
             fingerprints.add(fingerprint)
             if fingerprint in known:
                 continue
-            yield node, node_fragment(node, by_predicate, plan.focus_predicates, about_value)
+            yield node, node_fragment(node, by_predicate, plan.focus.of(by_predicate.get(RDF.type, ())), about_value)
 
     # Parts go to the workers as they are cut, so fingerprinting here overlaps checking there.
     in_parallel = workers is not None and len(graph) > part_triples  # one part: not worth the traffic

@@ -216,7 +216,8 @@ def test_a_node_that_conformed_is_checked_again_on_what_the_shapes_would_see_ane
 
     def narrowed(after: dict, changed_values: frozenset = frozenset()):
         counted = {"a", "org:member", "org:role"}
-        return _narrowed(after, old, checks, counted, set(changed_values), {})
+        focus = checks.focus.of([DG.Tenure])
+        return _narrowed(after, old, focus, checks.per_value, counted, set(changed_values), {})
 
     assert narrowed(dict(before)) is None
     assert narrowed({**before, DG.roleLabel: [Literal("foreign minister", lang="en")]}) is None  # no shape reads it

@@ -209,8 +209,12 @@ def test_a_fragment_holds_only_what_the_shapes_read_of_its_node(monkeypatch):
     from kg.validate import local_checks
 
     checks = local_checks()
-    assert DG.mentionedIn not in checks.focus_predicates
-    assert {DG.possiblySame, DG.tenure, DG.affiliation, RDF.type} <= checks.focus_predicates
+    person = checks.focus.of([DG.Person])
+    assert DG.mentionedIn not in person
+    assert {DG.possiblySame, DG.tenure, DG.affiliation, RDF.type} <= person
+    # what a shape of another class reads (a meeting's articles) is no part of a tenure's fragment
+    assert PROV_DERIVED in checks.focus.of([DG.Meeting]) and PROV_DERIVED not in checks.focus.of([DG.Tenure])
+    assert checks.focus.of([DG.Person, DG.Meeting]) == person | checks.focus.of([DG.Meeting])
     graph = _sample()
     fragments: dict = {}
     real = module._check_part

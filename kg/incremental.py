@@ -390,7 +390,7 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     changed_values = new.new_about | set(removed)
     checked: list[tuple[URIRef, dict]] = []
     cache: dict = {}
-    counted: dict[frozenset, set[str]] = {}  # per focus: the properties counted or compared, as blocks write them
+    names: dict[frozenset, dict[str, URIRef]] = {}  # per focus: each property as blocks write it
     with previous.open("rb") as source:
         for iri in new.blocks:
             node = URIRef(iri)
@@ -398,12 +398,11 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
             before = state.entries.get(iri)
             if before is not None and iri not in new.new_about:
                 focus = checks.focus.of(by_predicate.get(RDF.type, ()))
-                if focus not in counted:
-                    counted[focus] = {"a" if p == RDF.type else term_text(p, set(), cache)
-                                      for p in focus - checks.per_value}
+                if focus not in names:
+                    names[focus] = {"a" if p == RDF.type else term_text(p, set(), cache): p for p in focus}
                 source.seek(before.offset)
                 by_predicate = _narrowed(by_predicate, source.read(before.size).decode("utf-8"), focus,
-                                         checks.per_value, counted[focus], changed_values, cache)
+                                         checks.per_value, names[focus], changed_values, cache)
                 if by_predicate is None:
                     continue
             checked.append((node, by_predicate))
@@ -417,18 +416,26 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
 
 
-def _narrowed(by_predicate: dict, old_block: str, focus: frozenset, per_value: frozenset, counted: set[str],
+def _narrowed(by_predicate: dict, old_block: str, focus: frozenset, per_value: dict, names: dict[str, URIRef],
               changed_values: set[str], cache: dict) -> dict | None:
     """What of a node that conformed as ``old_block`` must be checked again now that its objects are
-    ``by_predicate`` (its types and schemes unchanged): None where the shapes would see nothing new — no new
-    value of a property they read (``focus``), none of its values new or gone as a subject (``changed_values``),
-    no value gone of a property they count or compare (``counted``: those properties as the block writes them);
-    else its objects for the properties the shapes read, all of them except for those judged value by value
-    (``per_value``), of which only the new values and those in ``changed_values``. A value removed breaks no
-    per-value rule; a count or comparison sees every value."""
+    ``by_predicate`` (its types and schemes unchanged); None where the shapes would see nothing that could
+    break them. Of each property they read (``focus``; ``names``: each as blocks write it), a value is *new*
+    where its statement is not in ``old_block`` or it is itself new or gone as a subject (``changed_values``):
+
+    - a property judged value by value (``per_value``, with the least number of values required): its new
+      values, and as many old ones as that least number (a count that was met and lost no value still is);
+      every value where one was removed and a count is required;
+    - any other (counted, compared, a type): every value, where one is new or removed.
+
+    A value removed breaks no per-value rule."""
     subject = old_block.split("\n", 1)[0]
-    old = block_statements(old_block)
-    seen: set[str] = set()
+    start = len(subject) + 1
+    old: dict[str, set[str]] = {}
+    for statement in block_statements(old_block):
+        name = statement[start:].split(" ", 1)[0]
+        if name in names:
+            old.setdefault(name, set()).add(statement)
     used: set[str] = set()
     narrowed: dict = {}
     differs = False
@@ -436,20 +443,22 @@ def _narrowed(by_predicate: dict, old_block: str, focus: frozenset, per_value: f
         if predicate not in focus:
             continue
         name = "a" if predicate == RDF.type else term_text(predicate, used, cache)
-        fresh = []
+        before = old.pop(name, set())
+        fresh, kept = [], []
         for value in objects:
             statement = f"{subject} {name} {term_text(value, used, cache)} ."
-            seen.add(statement)
-            if statement not in old or str(value) in changed_values:
-                fresh.append(value)
-        differs = differs or bool(fresh)
-        if predicate not in per_value:
+            (fresh if statement not in before or str(value) in changed_values else kept).append(value)
+        removed = len(kept) < len(before)
+        least = per_value.get(predicate)
+        if least is None or (removed and least):
             narrowed[predicate] = objects
-        elif fresh:
-            narrowed[predicate] = fresh
-    start = len(subject) + 1
-    gone = any(statement not in seen and statement[start:].split(" ", 1)[0] in counted for statement in old)
-    return narrowed if differs or gone else None
+            differs = differs or bool(fresh) or removed
+        elif fresh or least:
+            narrowed[predicate] = fresh + kept[:least]
+            differs = differs or bool(fresh)
+    # a property that lost every value: a count may be broken
+    differs = differs or any(per_value.get(names[name], 1) for name in old)
+    return narrowed if differs else None
 
 
 @dataclass

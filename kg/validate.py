@@ -296,8 +296,9 @@ class _Plan:
     value_predicates: frozenset  # properties of value nodes that sh:node shapes read (besides rdf:type)
     #: the properties the shapes that check a node read of it (:class:`FocusPredicates`)
     focus: FocusPredicates = field(default_factory=lambda: FocusPredicates({}))
-    #: the focus properties whose values the shapes judge one by one (:func:`_per_value_paths`)
-    per_value: frozenset = frozenset()
+    #: the focus properties whose values the shapes judge one by one, with the least number of values they
+    #: require (:func:`_per_value_paths`)
+    per_value: dict = field(default_factory=dict)
 
 
 def _plan(shapes: Graph, ontology: Graph) -> _Plan | None:
@@ -399,22 +400,28 @@ _PER_VALUE_TERMS = frozenset(SH[name] for name in (
 ))
 
 
-def _per_value_paths(shapes: Graph, targets: dict) -> frozenset:
-    """The focus node properties every shape judges value by value: each shape with that path is a property of
-    a target node shape (not inside ``sh:or`` or a value's ``sh:node`` shape) and has only
-    :data:`_PER_VALUE_TERMS`, and no ``sh:lessThan`` compares it. A node that conformed and whose values of such a
-    property changed needs checking on its new values of it alone."""
+def _per_value_paths(shapes: Graph, targets: dict) -> dict:
+    """The focus node properties every shape judges value by value, each with the least number of values
+    they require (``sh:minCount``, else 0): each shape with that path is a property of a target node shape
+    (not inside ``sh:or`` or a value's ``sh:node`` shape) and has only :data:`_PER_VALUE_TERMS` and
+    ``sh:minCount``, and no ``sh:lessThan`` compares it. A node that conformed and whose values of such a
+    property changed needs checking on its new values of it (and, where none was removed, as many others as
+    the count requires) alone."""
     from rdflib.namespace import RDF
 
     direct = {prop for shape in targets for prop in shapes.objects(shape, SH.property)}
     compared = {o for p in (SH.lessThan, SH.lessThanOrEquals) for o in shapes.objects(None, p)}
     verdict: dict = {}
+    least: dict = {}
     for prop, path in shapes.subject_objects(SH.path):
         per_value = prop in direct and all(
-            p in _PER_VALUE_TERMS or not str(p).startswith(str(SH)) for p, _ in shapes.predicate_objects(prop))
+            p in _PER_VALUE_TERMS or p == SH.minCount or not str(p).startswith(str(SH))
+            for p, _ in shapes.predicate_objects(prop))
         verdict[path] = verdict.get(path, True) and per_value
-    return frozenset(path for path, per_value in verdict.items()
-                     if per_value and path not in compared and path != RDF.type)
+        for count in shapes.objects(prop, SH.minCount):
+            least[path] = max(least.get(path, 0), int(count))
+    return {path: least.get(path, 0) for path, per_value in sorted(verdict.items())
+            if per_value and path not in compared and path != RDF.type}
 
 
 def validation_digests() -> BlockDigests | None:
@@ -445,7 +452,9 @@ class LocalChecks:
     targets: frozenset
     focus: FocusPredicates
     value_predicates: frozenset
-    per_value: frozenset = frozenset()  # focus properties judged value by value (a changed node's new ones suffice)
+    #: focus properties judged value by value (a changed node's new ones suffice), with the least number of values
+    #: the shapes require of each
+    per_value: dict = field(default_factory=dict)
 
 
 @functools.cache

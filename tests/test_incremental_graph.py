@@ -201,9 +201,10 @@ def _tenure_block(by_predicate: dict) -> str:
 
 def test_a_node_that_conformed_is_checked_again_on_what_the_shapes_would_see_anew():
     from rdflib import Literal, URIRef
-    from rdflib.namespace import RDF, XSD
+    from rdflib.namespace import PROV, RDF, XSD
 
     from kg.incremental import _narrowed
+    from kg.serialize import term_text
     from kg.validate import local_checks
     from kg.vocab import DG, ORG
 
@@ -214,10 +215,10 @@ def test_a_node_that_conformed_is_checked_again_on_what_the_shapes_would_see_ane
               DG.roleLabel: [Literal("minister", lang="en")]}
     old = _tenure_block(before)
 
-    def narrowed(after: dict, changed_values: frozenset = frozenset()):
-        counted = {"a", "org:member", "org:role"}
-        focus = checks.focus.of([DG.Tenure])
-        return _narrowed(after, old, focus, checks.per_value, counted, set(changed_values), {})
+    def narrowed(after: dict, changed_values: frozenset = frozenset(), block: str = old, cls=DG.Tenure):
+        focus = checks.focus.of([cls])
+        names = {"a" if p == RDF.type else term_text(p, set(), {}): p for p in focus}
+        return _narrowed(after, block, focus, checks.per_value, names, set(changed_values), {})
 
     assert narrowed(dict(before)) is None
     assert narrowed({**before, DG.roleLabel: [Literal("foreign minister", lang="en")]}) is None  # no shape reads it
@@ -228,6 +229,19 @@ def test_a_node_that_conformed_is_checked_again_on_what_the_shapes_would_see_ane
         RDF.type: [DG.Tenure], ORG.member: [person, other]}  # a count sees every value
     assert narrowed({**before, ORG.member: []}) == {RDF.type: [DG.Tenure], ORG.member: []}  # a value gone
     assert narrowed(dict(before), frozenset({str(person)})) == {RDF.type: [DG.Tenure], ORG.member: [person]}
+
+    # a count that was met and lost no value still is: the new value and as many old ones as it requires
+    article = URIRef("https://w3id.org/diplograph/id/article/a")
+    evidence = [URIRef(f"https://w3id.org/diplograph/id/evidence/e{n}") for n in range(4)]
+    meeting = {RDF.type: [DG.Meeting], DG.participant: [person, other], PROV.wasDerivedFrom: [article],
+               DG.evidence: evidence[:3]}
+    block = _tenure_block(meeting)
+    grown = narrowed({**meeting, DG.evidence: evidence}, block=block, cls=DG.Meeting)
+    assert grown[DG.evidence][0] == evidence[3] and len(grown[DG.evidence]) == 2
+    assert sorted(grown[DG.participant]) == sorted([person, other]) and grown[PROV.wasDerivedFrom] == [article]
+    shrunk = narrowed({**meeting, DG.evidence: evidence[:1]}, block=block, cls=DG.Meeting)
+    assert shrunk[DG.evidence] == evidence[:1]  # a value gone where a count is required: all that are left
+    assert narrowed({**meeting, DG.evidence: []}, block=block, cls=DG.Meeting) is not None
 
 
 def _existing(out: Path, cls: str) -> set[str]:

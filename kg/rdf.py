@@ -67,6 +67,9 @@ class GraphBuilder:
         self.tenures_of: dict[URIRef, set[URIRef]] = defaultdict(set)
         self.meetings_of: dict[tuple[URIRef, ...], list[URIRef]] = defaultdict(list)
         self.shared: set[URIRef] = set()
+        # what add_person and add_tenure have added once and for all (a person seen in thousands of articles,
+        # a tenure observed in as many, add the same triples again and again otherwise)
+        self._described: set = set()
 
     # entities
     def person_iri(self, article_id: str, local_id: str) -> URIRef:
@@ -105,7 +108,9 @@ class GraphBuilder:
     def add_person(self, ex: ArticleExtraction, local_id: str, person: PersonEntity) -> URIRef:
         iri = self.person_iri(ex.document.id, local_id)
         lang = ex.document.language
-        self.g.add((iri, RDF.type, DG.Person))
+        if iri not in self._described:
+            self._described.add(iri)
+            self.g.add((iri, RDF.type, DG.Person))
         self.g.add((iri, DG.mentionedIn, article_iri(ex.document.id)))
         forms = self.person_forms[iri][lang]
         for form in sorted(person.forms, key=lambda f: (-len(f.split()), f)):
@@ -115,7 +120,8 @@ class GraphBuilder:
         for role in person.roles:
             tenure = self.add_tenure(iri, role.key, role.text, role.affiliation, lang, seen_on)
             self.g.add((tenure, PROV.wasDerivedFrom, article_iri(ex.document.id)))
-            if role.affiliation and entry(role.affiliation):
+            if role.affiliation and (iri, role.affiliation) not in self._described and entry(role.affiliation):
+                self._described.add((iri, role.affiliation))
                 self.add_registry(role.affiliation)
                 self.g.add((iri, DG.affiliation, registry_iri(role.affiliation)))
         return iri
@@ -123,12 +129,18 @@ class GraphBuilder:
     def add_tenure(self, person: URIRef, role_key, role_text, affiliation, lang, seen_on) -> URIRef:
         g = self.g
         tenure = mint("tenure", str(person), role_key or role_text or "", affiliation or "")
+        if seen_on is not None:
+            g.add((tenure, DG.observedOn, date_literal(seen_on)))
+        if role_text and (tenure, role_text, lang) not in self._described:
+            self._described.add((tenure, role_text, lang))
+            g.add((tenure, DG.roleLabel, Literal(role_text, lang=lang)))
+        if (tenure, role_key) in self._described:  # what follows is a function of these (and the IRI's parts)
+            return tenure
+        self._described.add((tenure, role_key))
         self.tenures_of[person].add(tenure)
         g.add((tenure, RDF.type, DG.Tenure))
         g.add((tenure, ORG.member, person))
         g.add((person, DG.tenure, tenure))
-        if role_text:
-            g.add((tenure, DG.roleLabel, Literal(role_text, lang=lang)))
         if role_key:
             g.add((tenure, ORG.role, mint("role", role_key)))
         if affiliation and entry(affiliation):
@@ -141,8 +153,6 @@ class GraphBuilder:
                 g.add((post, ORG.postIn, registry_iri(affiliation)))
                 g.add((post, ORG.role, mint("role", role_key)))
                 g.add((post, RDFS.label, Literal(f"{role_key} of {entry(affiliation).preferred('en')}", lang="en")))
-        if seen_on is not None:
-            g.add((tenure, DG.observedOn, date_literal(seen_on)))
         return tenure
 
     # articles and meetings

@@ -145,28 +145,56 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
         for pid, person in sorted(ex.persons.items())
     ]
     clusters: list[list[tuple[str, str, PersonEntity]]] = []
-    signatures: list[dict[_Signature, PersonEntity]] = []  # per cluster: one member per distinct signature
+    signatures: list[list[int]] = []  # per cluster: its members' distinct signatures (as numbers), in order
+    signature_sets: list[set[int]] = []
     articles: list[set[str]] = []
     by_surname: dict[str, list[int]] = {}  # only persons with one (loose) surname skeleton can be one person
 
     chains: list[set[tuple[str, ...]]] = []  # per cluster: the name chains of its members (see _chain)
     by_chain: dict[tuple[str, ...], list[int]] = {}  # clusters by the first two links of a long chain
 
-    signature_of: dict[int, _Signature] = {}
+    # A signature is a number here, one per distinct signature (a name written one way, with one set of
+    # states): a popular official's thousands of sightings share a few.
+    numbers: dict[tuple, int] = {}
+    distinct: list[_Signature] = []
+    number_of: dict[int, int] = {}  # id(person) -> its signature's number
 
-    def signature(person: PersonEntity) -> _Signature:
-        found = signature_of.get(id(person))
+    def signature(person: PersonEntity) -> int:
+        found = number_of.get(id(person))
         if found is None:
-            found = signature_of[id(person)] = _signature(person)
+            name = person.name
+            written = (name.surname, name.given, frozenset(_states(person)))
+            found = numbers.get(written)
+            if found is None:
+                found = numbers[written] = len(distinct)
+                distinct.append(_signature(person))
+            number_of[id(person)] = found
         return found
 
+    # (signature, cluster, by chain) -> (how many of the cluster's signatures were compared, all compatible)
+    verdicts: dict[tuple[int, int, bool], tuple[int, bool]] = {}
+
     def fits(person: PersonEntity, k: int, by_chain_only: bool = False) -> bool:
+        """Whether the person is compatible with every distinct signature of cluster ``k``: remembered, and
+        on the next question compared only with the signatures the cluster gained since (a verdict of no
+        stays no)."""
         mine = signature(person)
-        return all(_signatures_compatible(mine, other, by_chain_only) for other in signatures[k])
+        theirs = signatures[k]
+        known = verdicts.get((mine, k, by_chain_only))
+        if known is not None and (not known[1] or known[0] == len(theirs)):
+            return known[1]
+        ours = distinct[mine]
+        fit = all(_signatures_compatible(ours, distinct[other], by_chain_only)
+                  for other in theirs[known[0] if known is not None else 0:])
+        verdicts[(mine, k, by_chain_only)] = (len(theirs), fit)
+        return fit
 
     def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
         clusters[k].append(item)
-        signatures[k].setdefault(signature(item[2]), item[2])
+        number = signature(item[2])
+        if number not in signature_sets[k]:
+            signature_sets[k].add(number)
+            signatures[k].append(number)
         articles[k].add(item[0])
         chain = _chain(item[2])
         if len(chain) >= MIN_CHAIN and chain not in chains[k]:
@@ -179,17 +207,29 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
     def open_cluster(key: str, item: tuple[str, str, PersonEntity]) -> int:
         by_surname.setdefault(key, []).append(len(clusters))
         clusters.append([])
-        signatures.append({})
+        signatures.append([])
+        signature_sets.append(set())
         articles.append(set())
         chains.append(set())
         join(len(clusters) - 1, item)
         return len(clusters) - 1
 
+    # (signature, surname bucket) -> where in the bucket the first cluster that fitted was: the clusters before
+    # it did not fit, and never will (a bucket only grows at its end, a cluster's signatures only grow)
+    scanned: dict[tuple[int, str], int] = {}
+
+    def first_fitting(person: PersonEntity, key: str) -> int | None:
+        bucket = by_surname.get(key, [])
+        start = scanned.get((signature(person), key), 0)
+        position = next((i for i in range(start, len(bucket)) if fits(person, bucket[i])), len(bucket))
+        scanned[(signature(person), key)] = position
+        return bucket[position] if position < len(bucket) else None
+
     full = [p for p in people if p[2].name.given]
     bare = [p for p in people if not p[2].name.given]
     for item in full:
         key = _loose(_surname_skeleton(item[2]))
-        target = next((k for k in by_surname.get(key, []) if fits(item[2], k)), None)
+        target = first_fitting(item[2], key)
         chain = _chain(item[2])
         if target is None and len(chain) >= MIN_CHAIN:
             target = next((k for k in dict.fromkeys(by_chain.get(chain[:2], []))
@@ -200,7 +240,7 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
             target = open_cluster(key, item)
         else:
             join(target, item)
-        tail = signature(item[2])[7]
+        tail = distinct[signature(item[2])][7]
         if tail and target not in by_surname.get(_loose(tail), []):
             by_surname.setdefault(_loose(tail), []).append(target)  # "Abdollahian" alone finds "Amir-Abdollahian"
     possibly: dict[int, set[int]] = {}

@@ -285,10 +285,11 @@ def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
         owners = report_owners[article] if report_owners is not None else [
             meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
         reports = [record for record, owner in zip(ex.meetings, owners, strict=True) if owner in changed]
-        if not persons and not reports and article_owner(article) not in changed:
+        own = article_owner(article) in changed
+        if not persons and not reports and not own:
             continue
         view = replace(ex, persons=persons, meetings=reports)
-        builder.add_article(view)
+        builder.add_article(view, node=own)
         groups.add(view)
     for reports in groups.groups:
         builder.add_meeting(reports)

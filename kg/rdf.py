@@ -12,7 +12,15 @@ from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.iri import mint
 from kg.memgraph import compact_graph
-from kg.model import ArticleExtraction, MeetingRecord, PartialDate, Participant, PersonEntity, in_document_order
+from kg.model import (
+    ArticleExtraction,
+    Document,
+    MeetingRecord,
+    PartialDate,
+    Participant,
+    PersonEntity,
+    in_document_order,
+)
 from kg.registry import Entry, entry
 from kg.vocab import DG, WD, bind_prefixes
 
@@ -156,8 +164,15 @@ class GraphBuilder:
         return tenure
 
     # articles and meetings
-    def add_article(self, ex: ArticleExtraction) -> None:
-        doc = ex.document
+    def add_article(self, ex: ArticleExtraction, node: bool = True) -> None:
+        """The article's node (unless ``node`` is false: :mod:`kg.incremental` adds an unchanged article for
+        its people alone) and its people."""
+        if node:
+            self._add_article_node(ex.document)
+        for local_id, person in sorted(ex.persons.items()):
+            self.add_person(ex, local_id, person)
+
+    def _add_article_node(self, doc: Document) -> None:
         iri = article_iri(doc.id)
         g = self.g
         g.add((iri, RDF.type, DG.Article))
@@ -168,8 +183,6 @@ class GraphBuilder:
         if doc.title:
             g.add((iri, DCTERMS.title, Literal(doc.title, lang=doc.language if doc.language != "unknown" else None)))
         g.add((iri, DG.contentHash, Literal(doc.content_hash)))
-        for local_id, person in sorted(ex.persons.items()):
-            self.add_person(ex, local_id, person)
 
     def meeting_participants(self, ex: ArticleExtraction, record: MeetingRecord) -> tuple[URIRef, ...]:
         return tuple(sorted({self.participant_iri(ex.document.id, p) for p in record.participants}))

@@ -37,7 +37,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg.cache import CACHE_DIR, EncodedExtractions, ExtractionCache, decode_extraction, document_key, encode_extraction
-from kg.collector import BUILD_THRESHOLDS, gc_thresholds
+from kg.collector import BUILD_THRESHOLDS, gc_thresholds, long_lived, thawing
 from kg.errors import UserError
 from kg.identity import link_persons
 from kg.ingest import discover
@@ -223,6 +223,7 @@ class GraphNotes:
     owners: dict[str, bytes] = field(default_factory=dict)
 
 
+@thawing
 def to_graph(
     extractions: Sequence[ArticleExtraction], with_ontology: bool = True, report: BuildReport | None = None,
     notes: GraphNotes | None = None,
@@ -234,8 +235,9 @@ def to_graph(
     are linked, before the graph exists; the graph's pass then lets go of each article's people once they
     are in the graph (the meetings stay, grouped, until written). Decoding was most of these stages' time
     when each pass decoded every article again."""
-    decoded = list(in_document_order(extractions))
-    person_keys, possibly_same = link_persons(decoded)
+    with long_lived():
+        decoded = list(in_document_order(extractions))
+        person_keys, possibly_same = link_persons(decoded)
     if report is not None:
         report.meetings = sum(len(ex.meetings) for ex in decoded)
     builder = None
@@ -298,6 +300,7 @@ def check_shapes(
         write_atomic(known_file, "".join(f"{f}\n" for f in sorted(fingerprints)).encode("ascii"))
 
 
+@thawing
 @gc_thresholds(BUILD_THRESHOLDS)
 def build(
     source: str | Path,
@@ -443,7 +446,7 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     target = out / "graph.ttl"
     if state is None or not target.is_file() or file_sha256(target) != state.graph_sha256:
         return None
-    with report.timed("link+to_rdf"):
+    with report.timed("link+to_rdf"), long_lived():
         decoded = list(in_document_order(extractions))
         person_keys, possibly_same = link_persons(decoded)
     staged = out / STAGED_TURTLE

@@ -146,7 +146,9 @@ def _read_cached(paths: list, workers: Workers | None, cache_dir: Path | None, r
     with ExtractionCache(cache_dir) as cache:
         report.stale += cache.invalidated  # extractions of another extractor version, dropped on opening
         keys = [file_key(path) for path in paths]
-        found = {i: cache.get_document(key) for i, key in enumerate(keys) if key is not None}
+        cached = cache.get_documents(key for key in keys if key is not None)
+        found = {i: cached[key] for i, key in enumerate(keys) if key in cached}
+        del cached
         missing = [i for i in range(len(paths)) if found.get(i) is None]
         for i, doc in zip(missing, read([paths[i] for i in missing]), strict=True):
             found[i] = doc
@@ -196,11 +198,10 @@ def extract_cached(
         report.extracted = len(items)
         return EncodedExtractions(items)
     with ExtractionCache(cache_dir) as cache:
-        payloads: dict[int, bytes] = {}
-        for i, doc in enumerate(documents):
-            payload = cache.get_payload(document_key(doc))
-            if payload is not None:
-                payloads[i] = payload
+        keys = [document_key(doc) for doc in documents]
+        cached = cache.get_payloads(keys)
+        payloads = {i: cached[key] for i, key in enumerate(keys) if key in cached}
+        del cached
         missing = [i for i in range(len(documents)) if i not in payloads]
         report.reused = len(payloads)
         for i, payload in zip(missing, extractor([documents[i] for i in missing]), strict=True):
@@ -210,7 +211,7 @@ def extract_cached(
                 cache.commit()
         cache.commit()
         report.extracted = len(missing)
-        report.stale += cache.prune(document_key(doc) for doc in documents) + cache.invalidated
+        report.stale += cache.prune(keys) + cache.invalidated
     return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
 
 

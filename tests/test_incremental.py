@@ -182,6 +182,30 @@ def test_damaged_entry_is_a_miss(tmp_path):
     assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
 
 
+def test_entries_are_looked_up_many_at_a_time_as_one_at_a_time(tmp_path, monkeypatch):
+    """ExtractionCache.get_payloads reads a few hundred keys a query: the same entries as get_payload one by
+    one, across query boundaries, with missing keys, a damaged entry and one of another version left out."""
+    import kg.cache
+    from kg.cache import ExtractionCache
+
+    monkeypatch.setattr(kg.cache, "_KEYS_A_QUERY", 7)
+    with ExtractionCache(tmp_path, version="v1") as cache:
+        for n in range(40):
+            doc = parse_document(f"d{n}", f"d{n}.txt", f"Johann Berger met Hiroshi Tanabe {n} times.")
+            cache.put(doc, f"payload {n}".encode())
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    with db:
+        keys = [key for (key,) in db.execute("SELECT key FROM extraction ORDER BY key")]
+        db.execute("UPDATE extraction SET payload = ? WHERE key = ?", (b"damaged", keys[3]))
+        db.execute("UPDATE extraction SET version = ? WHERE key = ?", ("v0", keys[11]))
+    db.close()
+    asked = [*keys, "no such key", keys[5]]
+    with ExtractionCache(tmp_path, version="v1") as cache:
+        one_by_one = {key: cache.get_payload(key) for key in asked if cache.get_payload(key) is not None}
+        assert cache.get_payloads(asked) == one_by_one
+    assert len(one_by_one) == 38 and keys[3] not in one_by_one and keys[11] not in one_by_one
+
+
 def test_interrupted_build_keeps_committed_entries_and_previous_outputs(tmp_path, monkeypatch):
     source = _corpus(tmp_path / "src", EXTRA)
     out = tmp_path / "out"

@@ -133,3 +133,19 @@ def test_utf16_and_cp1251_are_decoded():
 def test_unclosed_front_matter_is_a_warning_not_a_crash():
     doc = parse_document("x", "x.txt", "---\ntitle: broken\nThe minister met the ambassador in the capital today.")
     assert any("front matter" in w for w in doc.warnings)
+
+
+def test_articles_are_listed_in_the_order_paths_sort_in(tmp_path):
+    """discover() sorts by a key, not by comparing Path objects: the order must stay the paths' own (part by
+    part: "a/b.txt" before "a-c.txt", though "/" sorts after "-" in a string)."""
+    from kg.ingest import discover
+
+    names = ["a/b.txt", "a-c.txt", "A.txt", "b/a/z.md", "b.txt", "a b.txt", "ä.txt", "0.txt", "a/.hidden.txt",
+             "x.TXT", "a/b/c.txt", "a.b/c.txt", "notes.csv"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    listed = discover(tmp_path)
+    assert listed == sorted(p for p in tmp_path.rglob("*") if p.suffix.lower() in (".txt", ".md")
+                            and not p.name.startswith("."))
+    assert listed.index(tmp_path / "a" / "b.txt") < listed.index(tmp_path / "a-c.txt")

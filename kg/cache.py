@@ -46,7 +46,7 @@ from typing import overload
 from kg.model import ArticleExtraction, Document
 
 #: Bumped whenever the layout of a cache entry changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: The cache folder inside a build's output folder.
 CACHE_DIR = ".cache"
 DB_NAME = "extractions.sqlite"
@@ -263,7 +263,8 @@ class ExtractionCache:
         return len(self._pending) + len(self._pending_documents)
 
     def get_document(self, key: str) -> Document | None:
-        """The :class:`Document` read from the file with :func:`file_key` ``key`` by an earlier build, or None."""
+        """The :class:`Document` read from the file with :func:`file_key` ``key`` by an earlier build (without
+        its text), or None."""
         return self.get_documents([key]).get(key)
 
     def get_documents(self, keys: Iterable[str]) -> dict[str, Document]:
@@ -279,8 +280,12 @@ class ExtractionCache:
         return found
 
     def put_document(self, key: str, doc: Document) -> None:
-        """Queue ``doc`` as what the file with :func:`file_key` ``key`` reads as; see :meth:`commit`."""
-        payload = zlib.compress(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        """Queue ``doc`` as what the file with :func:`file_key` ``key`` reads as, without its text; see
+        :meth:`commit`. A build needs an article's text only to extract it, and one whose document is cached
+        has its extraction cached too but where a build was killed in between or an entry was damaged (then
+        :func:`kg.pipeline.extract_cached` reads the file again): the text was most of the time spent reading
+        a large cached corpus (decompressing it), and of its memory."""
+        payload = zlib.compress(pickle.dumps(doc.without_text(), protocol=pickle.HIGHEST_PROTOCOL), 1)
         self._pending_documents.append((key, self.version, hashlib.sha256(payload).digest(), payload))
 
     def prune_documents(self, keep: Iterable[str]) -> int:

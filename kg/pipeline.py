@@ -200,6 +200,10 @@ def extract_cached(
     with ExtractionCache(cache_dir) as cache:
         keys = [document_key(doc) for doc in documents]
         cached = cache.get_payloads(keys)
+        textless = [i for i, key in enumerate(keys) if key not in cached and not documents[i].text]
+        if textless:
+            _read_again(documents, textless, report, workers)
+            keys = [document_key(doc) for doc in documents]
         payloads = {i: cached[key] for i, key in enumerate(keys) if key in cached}
         del cached
         missing = [i for i in range(len(documents)) if i not in payloads]
@@ -213,6 +217,21 @@ def extract_cached(
         report.extracted = len(missing)
         report.stale += cache.prune(keys) + cache.invalidated
     return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
+
+
+def _read_again(documents: list[Document], textless: list[int], report: BuildReport, workers: Workers) -> None:
+    """Read again, in place in ``documents``, the files of the ``textless`` documents: they came from the
+    read cache, which keeps no text, and their extraction is not cached (a build killed between reading and
+    extracting, a damaged entry). One that can no longer be read is reported and left out."""
+    gone = set()
+    for i, doc in zip(textless, workers.map(read_article, [documents[i].path for i in textless]), strict=True):
+        if isinstance(doc, Document):
+            documents[i] = doc
+        else:
+            report.errors.append(doc)
+            gone.add(i)
+    if gone:
+        documents[:] = [doc for i, doc in enumerate(documents) if i not in gone]
 
 
 @dataclass

@@ -182,6 +182,35 @@ def test_damaged_entry_is_a_miss(tmp_path):
     assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
 
 
+def test_the_read_cache_keeps_no_text_and_an_article_it_cannot_serve_is_read_again(tmp_path, monkeypatch):
+    """Documents are cached without their text; where an article's extraction is missing (a damaged entry, a
+    build killed between reading and extracting) its file is read again, and one that cannot be is reported."""
+    source = _corpus(tmp_path / "src", EXTRA, seeds=False)
+    out = tmp_path / "out"
+    _build(source, out)
+    db = sqlite3.connect(out / CACHE_DIR / DB_NAME)
+    with ExtractionCache(out / CACHE_DIR) as cache:
+        keys = [key for (key,) in db.execute("SELECT key FROM document")]
+        assert keys and all(doc.text == "" for doc in cache.get_documents(keys).values())
+    with db:
+        db.execute("DELETE FROM extraction")
+    db.close()
+    report = _build(source, out)
+    assert (report.extracted, report.reused, report.errors) == (3, 0, [])
+    assert (out / "graph.ttl").read_bytes() == _clean_bytes(source, tmp_path, "clean")
+
+    db = sqlite3.connect(out / CACHE_DIR / DB_NAME)
+    with db:
+        db.execute("DELETE FROM extraction")
+    db.close()
+    lost = sorted(source.glob("*.txt"))[0]
+    real = kg.pipeline.read_article
+    monkeypatch.setattr(kg.pipeline, "read_article",
+                        lambda path: (str(path), "no such file") if Path(path) == lost else real(path))
+    report = _build(source, out)
+    assert report.errors == [(str(lost), "no such file")] and (report.built, report.extracted) == (2, 2)
+
+
 def test_entries_are_looked_up_many_at_a_time_as_one_at_a_time(tmp_path, monkeypatch):
     """ExtractionCache.get_payloads reads a few hundred keys a query: the same entries as get_payload one by
     one, across query boundaries, with missing keys, a damaged entry and one of another version left out."""

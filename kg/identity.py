@@ -244,9 +244,20 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
         if tail and target not in by_surname.get(_loose(tail), []):
             by_surname.setdefault(_loose(tail), []).append(target)  # "Abdollahian" alone finds "Amir-Abdollahian"
     possibly: dict[int, set[int]] = {}
+    # (signature, surname bucket) -> how much of the bucket was looked at, and the clusters that fitted (in the
+    # bucket's order): those that did not never will, those that did are asked again
+    fitted: dict[tuple[int, str], tuple[int, list[int]]] = {}
+
+    def all_fitting(person: PersonEntity, key: str) -> list[int]:
+        bucket = by_surname.get(key, [])
+        looked, before = fitted.get((signature(person), key), (0, []))
+        found = [k for k in before if fits(person, k)] + [k for k in bucket[looked:] if fits(person, k)]
+        fitted[(signature(person), key)] = (len(bucket), found)
+        return found
+
     for item in bare:
         key = _loose(_surname_skeleton(item[2]))
-        candidates = [k for k in by_surname.get(key, []) if fits(item[2], k)]
+        candidates = all_fitting(item[2], key)
         same_article = [k for k in candidates if item[0] in articles[k]]
         chosen = same_article if len(same_article) == 1 else candidates
         if len(chosen) == 1:

@@ -278,17 +278,21 @@ def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
 
     builder = GraphBuilder(person_keys, possibly_same)
     groups = MeetingGroups(builder)
+    changed_persons = {owner[len(PERSON):] for owner in changed if owner.startswith(PERSON)}
     for ex in decoded:
         article = ex.document.id
         persons = {local_id: person for local_id, person in ex.persons.items()
-                   if person_owner(person_keys[(article, local_id)]) in changed}
+                   if person_keys[(article, local_id)] in changed_persons}
         owners = report_owners[article] if report_owners is not None else [
             meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
         reports = [record for record, owner in zip(ex.meetings, owners, strict=True) if owner in changed]
         own = article_owner(article) in changed
         if not persons and not reports and not own:
             continue
-        view = replace(ex, persons=persons, meetings=reports)
+        if len(persons) == len(ex.persons) and len(reports) == len(ex.meetings):
+            view = ex
+        else:
+            view = replace(ex, persons=persons, meetings=reports)
         builder.add_article(view, node=own)
         groups.add(view)
     for reports in groups.groups:
@@ -568,13 +572,19 @@ def _fragments(checked: list[tuple[URIRef, dict]], rendered: dict[str, str], gro
                state: GraphState) -> Iterator[tuple[URIRef, list[tuple]]]:
     """The ``checked`` subjects (each with the objects to check) the shapes target, each with its fragment
     (:func:`kg.validate.node_fragment`; a value's types and schemes from the new triples where the value was
-    rendered too, else from the state)."""
+    rendered too, else from the state; none for the ontology's subjects — a topic, a role, a mode — whose
+    triples every part is checked beside, :func:`kg.validate.check_parts`)."""
     from kg.validate import node_fragment
 
     def about_value(value) -> list[tuple]:
         text = str(value)
-        entry = state.entries.get(text) if text not in rendered else None
-        pairs = entry.about if entry is not None else about(grouped(value))
+        if text in rendered:
+            pairs = about(grouped(value))
+        else:
+            entry = state.entries.get(text)
+            if entry is None:  # the ontology's, or nothing's
+                return []
+            pairs = entry.about
         return [(value, URIRef(p), o) for p, o in pairs]
 
     for node, by_predicate in checked:

@@ -93,14 +93,15 @@ _froze_heap = False
 
 
 @contextmanager
-def long_lived() -> Iterator[None]:
+def long_lived(collect: bool = True) -> Iterator[None]:
     """Run the body with the cyclic collector off (reference counting frees as ever), then move everything
     alive out of its sight (``gc.freeze``) until :func:`thaw`. For stages that build a large heap of acyclic
     objects meant to live to the end of the build — decoding every extraction of a large corpus, linking its
     people — where each full collection walks all of it again to free nothing: at 100k articles, that was
-    half the time spent decoding, and turned on again, the collector paid it in the next stage. A full
-    collection goes first, while the heap is small, so that no garbage is frozen. Where the caller's process
-    has frozen objects of its own, only the pause.
+    half the time spent decoding, and turned on again, the collector paid it in the next stage. With
+    ``collect``, a full collection goes first, while the heap is small, so that no garbage is frozen (where the
+    heap is not small — a rebuild holds its graph state by then, ~1.5 s of collection at 170k articles — the
+    caller may leave it out). Where the caller's process has frozen objects of its own, only the pause.
 
     >>> with long_lived():
     ...     gc.isenabled()
@@ -113,7 +114,7 @@ def long_lived() -> Iterator[None]:
     global _froze_heap
     enabled = gc.isenabled()
     ours = _froze_heap or gc.get_freeze_count() == 0
-    if ours:
+    if ours and collect:
         gc.collect()  # what earlier stages left in cycles is freed now, not frozen with the rest until the end
     gc.disable()
     try:

@@ -466,7 +466,8 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     target = out / "graph.ttl"
     if state is None or not target.is_file() or file_sha256(target) != state.graph_sha256:
         return None
-    with report.timed("link+to_rdf"), long_lived():
+    # no full collection first: it would walk the state just loaded (a rebuild's peak was no higher without)
+    with report.timed("link+to_rdf"), long_lived(collect=False):
         decoded = list(in_document_order(extractions))
         person_keys, possibly_same = link_persons(decoded)
     staged = out / STAGED_TURTLE

@@ -524,19 +524,43 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
         old = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if previous.stat().st_size else b""
         try:
             position = 0
+            # a span of the previous file waiting to be copied: blocks kept side by side there, with the "\n"
+            # between them, are copied in one piece (most of a rebuild's blocks: a million at 170k articles)
+            span = [0, 0]
+
+            def flush() -> None:
+                if span[1] > span[0]:
+                    data = old[span[0]:span[1]]
+                    out.write(data)
+                    sha.update(data)
+                span[0] = span[1] = 0
 
             def emit(data: bytes) -> None:
                 nonlocal position
+                flush()
                 out.write(data)
                 sha.update(data)
                 position += len(data)
 
+            def copy(offset: int, size: int, separated: bool) -> None:
+                """Copy old[offset:offset + size], after a "\n" where ``separated``."""
+                nonlocal position
+                if separated and span[1] > span[0] and span[1] + 1 == offset and old[span[1]:offset] == b"\n":
+                    span[1] = offset + size
+                    position += 1 + size
+                    return
+                if separated:
+                    emit(b"\n")
+                flush()
+                span[0], span[1] = offset, offset + size
+                position += size
+
             emit(prefix_lines(prefixes).encode("utf-8"))
             for i, (key, offset, size, iri) in enumerate(order):
-                if i:
-                    emit(b"\n")
-                start = position
                 if iri is not None and iri in new.blocks:
+                    if i:
+                        emit(b"\n")
+                    start = position
                     text = new.blocks[iri]
                     data = text.encode("utf-8")
                     digest = digest64(text)
@@ -553,11 +577,14 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
                                                  about(by_predicate), interned.setdefault(used, used))
                     emit(data)
                     continue
-                emit(old[offset:offset + size])
+                copy(offset, size, separated=i > 0)
+                start = position - size
                 if iri is None:
                     written.fixed.append((key, start, size, next(fixed_digests)))
                 else:
-                    written.entries[iri] = kept[iri]._replace(offset=start)
+                    entry = kept[iri]
+                    written.entries[iri] = Entry(start, *entry[1:])
+            flush()
             for iri in removed:
                 written.previous_blocks[iri] = _block_at(old, state.entries[iri])
         finally:

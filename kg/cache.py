@@ -262,13 +262,9 @@ class ExtractionCache:
     def pending(self) -> int:
         return len(self._pending) + len(self._pending_documents)
 
-    def get_document(self, key: str) -> Document | None:
-        """The :class:`Document` read from the file with :func:`file_key` ``key`` by an earlier build (without
-        its text), or None."""
-        return self.get_documents([key]).get(key)
-
     def get_documents(self, keys: Iterable[str]) -> dict[str, Document]:
-        """:meth:`get_document` for each of ``keys`` that has one."""
+        """The :class:`Document` read by an earlier build (without its text) from the file with each of these
+        :func:`file_key` ``keys`` that has one."""
         found: dict[str, Document] = {}
         for key, payload in self._payloads(keys, "document"):
             try:

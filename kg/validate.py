@@ -359,10 +359,7 @@ class FocusPredicates:
     out of its fragment, for no shape checking it can see them."""
 
     def __init__(self, by_class: dict) -> None:
-        from rdflib.namespace import RDF
-
         self.by_class = by_class
-        self.every = frozenset().union(*by_class.values(), {RDF.type})
         self._of: dict[frozenset, frozenset] = {}
 
     def of(self, types: Iterable) -> frozenset:

@@ -37,11 +37,11 @@ from rdflib.namespace import RDF
 from kg.cache import document_key, extractor_version
 from kg.memgraph import objects_grouper
 from kg.model import ArticleExtraction
-from kg.rdf import GraphBuilder, MeetingGroups, article_iri, participant_iri
+from kg.rdf import LABEL_LANGS, GraphBuilder, MeetingGroups, article_iri, grown_block, participant_iri
 from kg.serialize import (
     BlockLayout,
     atomic_writer,
-    block_statements,
+    block_sections,
     digest64,
     plain_block,
     prefix_lines,
@@ -76,35 +76,74 @@ def participants_of(ex: ArticleExtraction, record, person_keys) -> tuple[URIRef,
 
 
 def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_same,
-                  report_owners: dict[str, list[str]] | None = None) -> dict[str, bytes]:
+                  report_owners: dict[str, list[str]] | None = None, previous: dict[str, bytes] | None = None,
+                  grown: set[str] | None = None) -> dict[str, bytes]:
     """Each owner of the graph of ``decoded`` (in document order) with a digest of everything its subjects
     follow from: an article's document (its cache key: content and what ingestion read; the extraction is
     a function of it for one extractor version, which the state records); a person's mentions in document
     order (article, its key, local id) and ``possiblySame`` links; a set of participants' reports in document
     order (article, its key, the report's position in it). ``report_owners`` gets each article's meeting reports'
-    owners, in order."""
+    owners, in order.
+
+    Given the ``previous`` build's digests, ``grown`` gets the persons (keys) that only *gained* mentions, in
+    articles new or changed since: their old mentions and links digest as the whole did before. Their blocks
+    are the old ones grown by what the new articles say of them (:func:`kg.rdf.grown_block`), where no new
+    mention comes before an old one in the same language (which would change the preferred label) and every
+    new mention is in a language labels are tagged with."""
     hashers: dict[str, object] = {}
+    digests: dict[str, bytes] = {}
+    blake2b = hashlib.blake2b
+    # a grown person's digest without its new mentions: the digest as it stood at its first new mention,
+    # fed the old mentions after it (all of them, in the usual case of new articles sorting last)
+    kept: dict[str, object] = {}
+    new_languages: dict[str, set[str]] = {}  # the languages a person was newly mentioned in so far
+    not_grown: set[str] = set()
 
     def feed(owner: str, text: str) -> None:
         hasher = hashers.get(owner)
         if hasher is None:
-            hasher = hashers[owner] = hashlib.blake2b(digest_size=16)
+            hasher = hashers[owner] = blake2b(digest_size=16)
         hasher.update(text.encode("utf-8", "surrogatepass"))
 
     for ex in decoded:
         article = ex.document.id
         key = document_key(ex.document)
-        feed(article_owner(article), key)
+        owner = article_owner(article)
+        digests[owner] = digest = blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        new = previous is not None and previous.get(owner) != digest
+        language = ex.document.language
         for local_id in sorted(ex.persons):
-            feed(person_owner(person_keys[(article, local_id)]), f"{article}\x1f{key}\x1f{local_id}\n")
+            person = person_owner(person_keys[(article, local_id)])
+            data = f"{article}\x1f{key}\x1f{local_id}\n".encode("utf-8", "surrogatepass")
+            hasher = hashers.get(person)
+            if hasher is None:
+                hasher = hashers[person] = blake2b(digest_size=16)
+            if new:
+                if person not in kept:
+                    kept[person] = hasher.copy()
+                new_languages.setdefault(person, set()).add(language)
+                if language not in LABEL_LANGS:
+                    not_grown.add(person)
+            elif person in kept:
+                kept[person].update(data)
+                if language in new_languages[person]:
+                    not_grown.add(person)
+            hasher.update(data)
         owners = [meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
-        for position, owner in enumerate(owners):
-            feed(owner, f"{article}\x1f{key}\x1f{position}\n")
+        for position, meetings in enumerate(owners):
+            feed(meetings, f"{article}\x1f{key}\x1f{position}\n")
         if report_owners is not None:
             report_owners[article] = owners
     for person, others in sorted(possibly_same.items()):
-        feed(person_owner(person), "possibly\x1f" + "\x1e".join(sorted(others)) + "\n")
-    return {owner: hasher.digest() for owner, hasher in hashers.items()}
+        line = "possibly\x1f" + "\x1e".join(sorted(others)) + "\n"
+        feed(person_owner(person), line)
+        if person_owner(person) in kept:
+            kept[person_owner(person)].update(line.encode("utf-8", "surrogatepass"))
+    digests.update((owner, hasher.digest()) for owner, hasher in hashers.items())
+    if grown is not None and previous is not None:
+        grown.update(person[len(PERSON):] for person, hasher in kept.items()
+                     if person not in not_grown and previous.get(person) == hasher.digest())
+    return digests
 
 
 class Entry(NamedTuple):
@@ -292,24 +331,27 @@ def changed_owners(state: GraphState, owners: dict[str, bytes]) -> tuple[set[str
 
 
 def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, changed: set[str],
-                  report_owners: dict[str, list[str]] | None = None) -> tuple[Graph, GraphBuilder]:
+                  report_owners: dict[str, list[str]] | None = None,
+                  grown: frozenset[str] = frozenset()) -> tuple[Graph, GraphBuilder]:
     """The triples of the changed owners' subjects (and the shared subjects they refer to, and some of other
     subjects, which :func:`rebuild` does not read): each article narrowed to the people and meeting reports
     of changed owners, given to a :class:`GraphBuilder` in document order (``report_owners``: those of
-    :func:`owner_digests`, where taken)."""
+    :func:`owner_digests`, where taken). Of the ``grown`` persons (keys), only what the new or changed
+    articles say: the part :func:`kg.rdf.grown_block` adds to their old blocks."""
     from kg.ontology import ontology_graph
 
     builder = GraphBuilder(person_keys, possibly_same)
     groups = MeetingGroups(builder)
-    changed_persons = {owner[len(PERSON):] for owner in changed if owner.startswith(PERSON)}
+    changed_persons = {owner[len(PERSON):] for owner in changed if owner.startswith(PERSON)} - grown
     for ex in decoded:
         article = ex.document.id
+        own = article_owner(article) in changed
         persons = {local_id: person for local_id, person in ex.persons.items()
-                   if person_keys[(article, local_id)] in changed_persons}
+                   if person_keys[(article, local_id)] in changed_persons
+                   or (own and person_keys[(article, local_id)] in grown)}
         owners = report_owners[article] if report_owners is not None else [
             meetings_owner(participants_of(ex, record, person_keys)) for record in ex.meetings]
         reports = [record for record, owner in zip(ex.meetings, owners, strict=True) if owner in changed]
-        own = article_owner(article) in changed
         if not persons and not reports and not own:
             continue
         if len(persons) == len(ex.persons) and len(reports) == len(ex.meetings):
@@ -342,11 +384,13 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
         return None
     about = _About(checks.value_predicates)
     report_owners: dict[str, list[str]] = {}
-    owners = owner_digests(decoded, person_keys, possibly_same, report_owners)
+    grown: set[str] = set()
+    owners = owner_digests(decoded, person_keys, possibly_same, report_owners, state.owners, grown)
     changed, gone = changed_owners(state, owners)
     if len(changed) + len(gone) > CHANGED_SHARE * max(1, len(owners)):
         return None
-    graph, builder = partial_graph(decoded, person_keys, possibly_same, changed, report_owners)
+    graph, builder = partial_graph(decoded, person_keys, possibly_same, changed, report_owners, frozenset(grown))
+    grown_owners = {person_owner(key) for key in grown}
     meetings = sum(len(ex.meetings) for ex in decoded)
     if isinstance(decoded, list):
         decoded.clear()
@@ -355,22 +399,28 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     owned = _owned_subjects(builder, changed)
 
     universe = {str(iri) for iri in builder.shared} | {iri for iri, entry in state.entries.items() if not entry.owner}
-    refs = {owner: found for owner, found in state.refs.items() if owner not in changed and owner not in gone}
+    # a grown owner refers to what it did, and to what its new subjects and new triples refer to
+    refs = {owner: found for owner, found in state.refs.items()
+            if owner not in gone and (owner not in changed or owner in grown_owners)}
     for subject, owner in owned.items():
         found = _shared_refs(grouped(URIRef(subject)), universe)
         if found:
             refs[owner] = refs.get(owner, frozenset()) | found
     shared = _closure(refs, owners, state, grouped, universe)
 
-    new = _render(sorted(set(owned) | {iri for iri in shared if iri not in state.entries}), grouped, state, about)
-    unchanged = {owner for owner in state.owners if owner not in changed and owner not in gone}
+    grown_subjects = {iri for iri, owner in owned.items() if owner in grown_owners and iri in state.entries}
+    new = _render(sorted(set(owned) | {iri for iri in shared if iri not in state.entries}), grouped, state, about,
+                  checks, grown_subjects, previous)
+    # a grown owner's subjects the new articles say nothing of stay as they were
+    unchanged = {owner for owner in state.owners
+                 if owner not in gone and (owner not in changed or owner in grown_owners)}
     kept = {iri: entry for iri, entry in state.entries.items() if iri not in new.blocks
             and (entry.owner in unchanged if entry.owner else iri in shared)}
     removed = sorted(iri for iri in state.entries if iri not in kept and iri not in new.blocks)
     if validate:
-        _check(new, removed, grouped, checks, about, state, previous, workers)
+        _check(new, removed, checks, state, previous, workers)
 
-    written = _write(previous, staged, state, kept, new, owned, removed, grouped, about)
+    written = _write(previous, staged, state, kept, new, owned, removed)
     new_state = GraphState(state.version, written.sha256, written.entries, written.fixed, state.fixed_prefixes,
                            state.fixed_triples, owners, {owner: frozenset(found) for owner, found in refs.items()},
                            meetings, state.validated and validate)
@@ -380,33 +430,72 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
 
 @dataclass
 class _Rendered:
-    """The blocks :func:`rebuild` wrote anew, with the prefixes each uses; those that came out as they were,
-    and those whose types or schemes are new (a node pointing to one of them is validated again)."""
+    """The blocks :func:`rebuild` wrote anew, with the prefixes each uses, its number of triples and its
+    :class:`_About` pairs; those that came out as they were, and those whose types or schemes are new (a node
+    pointing to one of them is validated again). ``objects``: each subject's objects per predicate, where not
+    the partial graph's (a grown subject's: those the shapes read, from its grown block)."""
 
+    grouped: object  # the partial graph's objects_grouper
     blocks: dict[str, str] = field(default_factory=dict)
     prefixes: dict[str, frozenset[str]] = field(default_factory=dict)
+    triples: dict[str, int] = field(default_factory=dict)
+    abouts: dict[str, tuple] = field(default_factory=dict)
+    objects: dict[str, dict] = field(default_factory=dict)
     same_block: set[str] = field(default_factory=set)
     new_about: set[str] = field(default_factory=set)
 
+    def by_predicate(self, node: URIRef) -> dict:
+        found = self.objects.get(str(node))
+        return found if found is not None else self.grouped(node)
 
-def _render(subjects: list[str], grouped, state: GraphState, about: _About) -> _Rendered:
-    rendered = _Rendered()
+
+def _render(subjects: list[str], grouped, state: GraphState, about: _About, checks, grown: set[str],
+            previous: Path) -> _Rendered:
+    """Render ``subjects`` from the partial graph; a ``grown`` one's block is its old block (in ``previous``)
+    grown by the partial graph's (:func:`kg.rdf.grown_block`)."""
+    rendered = _Rendered(grouped)
     cache: dict = {}
-    for subject in subjects:
-        used: set[str] = set()
-        by_predicate = grouped(URIRef(subject))
-        rendered.blocks[subject] = text = plain_block(URIRef(subject), by_predicate, used, cache)
-        rendered.prefixes[subject] = frozenset(used)
-        before = state.entries.get(subject)
-        if before is not None and before.digest == digest64(text):
-            rendered.same_block.add(subject)
-        if before is None or before.about != about(by_predicate):
-            rendered.new_about.add(subject)
+    with previous.open("rb") as source:
+        for subject in subjects:
+            used: set[str] = set()
+            by_predicate = grouped(URIRef(subject))
+            text = plain_block(URIRef(subject), by_predicate, used, cache)
+            before = state.entries.get(subject)
+            if subject in grown:
+                source.seek(before.offset)
+                text = grown_block(source.read(before.size).decode("utf-8"), text)
+                used |= before.prefixes
+                by_predicate, triples = _read_objects(text, checks)
+                rendered.objects[subject] = by_predicate
+            else:
+                triples = sum(len(objects) for objects in by_predicate.values())
+            rendered.blocks[subject] = text
+            rendered.prefixes[subject] = frozenset(used)
+            rendered.triples[subject] = triples
+            rendered.abouts[subject] = pairs = about(by_predicate)
+            if before is not None and before.digest == digest64(text):
+                rendered.same_block.add(subject)
+            if before is None or before.about != pairs:
+                rendered.new_about.add(subject)
     return rendered
 
 
-def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, state: GraphState, previous: Path,
-           workers) -> None:
+def _read_objects(block: str, checks) -> tuple[dict, int]:
+    """The objects per predicate of a block, of the predicates the shapes read of it or of it as a value
+    (read back from the text), and its number of triples."""
+    from kg.serialize import block_sections, term_from_text
+
+    _, sections = block_sections(block)
+    focus = checks.focus.of(map(term_from_text, sections.get("a", ()))) | checks.value_predicates
+    by_predicate = {}
+    for name, objects in sections.items():
+        predicate = term_from_text(name)
+        if predicate in focus:
+            by_predicate[predicate] = [term_from_text(value) for value in objects]
+    return by_predicate, sum(len(objects) for objects in sections.values())
+
+
+def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previous: Path, workers) -> None:
     """Validate what is new of the rendered subjects and raise :class:`kg.errors.UserError` where it breaks the
     shapes. A new subject is checked whole; one that was in the previous graph (which conformed) only where a
     property the shapes read of it changed or a value it points to is new or gone (:func:`_narrowed`), and then
@@ -422,7 +511,7 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     with previous.open("rb") as source:
         for iri in new.blocks:
             node = URIRef(iri)
-            by_predicate = grouped(node)
+            by_predicate = new.by_predicate(node)
             before = state.entries.get(iri)
             if before is not None and iri not in new.new_about:
                 focus = checks.focus.of(by_predicate.get(RDF.type, ()))
@@ -438,7 +527,7 @@ def _check(new: _Rendered, removed: list[str], grouped, checks, about: _About, s
     in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
     # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
     part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
-    parts = parts_of(_fragments(checked, new.blocks, grouped, checks, about, state), part_triples)
+    parts = parts_of(_fragments(checked, new, checks, state), part_triples)
     report = check_parts(parts, workers if in_parallel else None)
     if not report.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
@@ -457,13 +546,9 @@ def _narrowed(by_predicate: dict, old_block: str, focus: frozenset, per_value: d
     - any other (counted, compared, a type): every value, where one is new or removed.
 
     A value removed breaks no per-value rule."""
-    subject = old_block.split("\n", 1)[0]
-    start = len(subject) + 1
-    old: dict[str, set[str]] = {}
-    for statement in block_statements(old_block):
-        name = statement[start:].split(" ", 1)[0]
-        if name in names:
-            old.setdefault(name, set()).add(statement)
+    subject, sections = block_sections(old_block)  # split, not read line by line: a popular person's is long
+    old = {name: {f"{subject} {name} {value} ." for value in values}
+           for name, values in sections.items() if name in names}
     used: set[str] = set()
     narrowed: dict = {}
     differs = False
@@ -503,7 +588,7 @@ class _Written:
 
 
 def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entry], new: _Rendered,
-           owned: dict[str, str], removed: list[str], grouped, about: _About) -> _Written:
+           owned: dict[str, str], removed: list[str]) -> _Written:
     """Write ``staged``: the prefixes every block uses, then the fixed, kept and new blocks in key order (the
     kept and fixed copied from ``previous``), as :func:`kg.serialize.write_turtle` lays them out."""
     prefixes = set(state.fixed_prefixes)
@@ -564,7 +649,6 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
                     text = new.blocks[iri]
                     data = text.encode("utf-8")
                     digest = digest64(text)
-                    by_predicate = grouped(URIRef(iri))
                     before = state.entries.get(iri)
                     if before is None or before.digest != digest:
                         written.changed.append(iri)
@@ -572,9 +656,8 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
                         if before is not None:
                             written.previous_blocks[iri] = _block_at(old, before)
                     used = new.prefixes[iri]
-                    written.entries[iri] = Entry(start, len(data), digest, owned.get(iri, ""),
-                                                 sum(len(objects) for objects in by_predicate.values()),
-                                                 about(by_predicate), interned.setdefault(used, used))
+                    written.entries[iri] = Entry(start, len(data), digest, owned.get(iri, ""), new.triples[iri],
+                                                 new.abouts[iri], interned.setdefault(used, used))
                     emit(data)
                     continue
                 copy(offset, size, separated=i > 0)
@@ -618,7 +701,7 @@ def _closure(refs: dict[str, frozenset[str]], owners: dict[str, bytes], state: G
     return shared
 
 
-def _fragments(checked: list[tuple[URIRef, dict]], rendered: dict[str, str], grouped, checks, about: _About,
+def _fragments(checked: list[tuple[URIRef, dict]], rendered: _Rendered, checks,
                state: GraphState) -> Iterator[tuple[URIRef, list[tuple]]]:
     """The ``checked`` subjects (each with the objects to check) the shapes target, each with its fragment
     (:func:`kg.validate.node_fragment`; a value's types and schemes from the new triples where the value was
@@ -628,8 +711,8 @@ def _fragments(checked: list[tuple[URIRef, dict]], rendered: dict[str, str], gro
 
     def about_value(value) -> list[tuple]:
         text = str(value)
-        if text in rendered:
-            pairs = about(grouped(value))
+        if text in rendered.abouts:
+            pairs = rendered.abouts[text]
         else:
             entry = state.entries.get(text)
             if entry is None:  # the ontology's, or nothing's

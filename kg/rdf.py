@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -245,6 +247,104 @@ class GraphBuilder:
             for other in others:
                 self.g.add((mint("person", key), DG.possiblySame, mint("person", other)))
         return add_name_keys(self.g)
+
+
+def grown_block(old: str, delta: str) -> str:
+    """The block of a person or tenure that was ``old`` and is now also mentioned in new articles, where
+    ``delta`` is its block from a :class:`GraphBuilder` given the new articles alone (both as
+    :func:`kg.serialize.plain_block` writes them): what :meth:`GraphBuilder.finish` writes from all of them,
+    provided the new articles add to the old mentions and none of them comes before the first old mention
+    in its language (:func:`kg.incremental.owner_digests` decides that). Every property is the union of
+    both, except what ``finish`` chooses among them:
+
+    - ``rdfs:label``: the better of the two (the same order as ``finish``);
+    - ``skos:prefLabel``: per language, the old one (the first form in document order), the new one only
+      where there was none in that language; a new one not kept is an ``skos:altLabel``, which are the
+      forms that are not preferred;
+    - ``dg:firstObserved``/``dg:lastObserved``: the first and last of all ``dg:observedOn``.
+
+    >>> old = '<urn:p>\\n    rdfs:label "Ivan" ;\\n    skos:prefLabel "Ivan"@en ;\\n.\\n'
+    >>> print(grown_block(old, '<urn:p>\\n    rdfs:label "Ivan Petrov" ;\\n    skos:prefLabel "Petrov"@en ;\\n.\\n'))
+    <urn:p>
+        rdfs:label "Ivan Petrov" ;
+        skos:altLabel "Petrov"@en ;
+        skos:prefLabel "Ivan"@en ;
+    .
+    <BLANKLINE>
+    """
+    from kg.serialize import block_sections, predicate_order, sections_block
+
+    subject, sections = block_sections(old)
+    _, added = block_sections(delta)
+    names = _chosen_names()
+    merged = {name: _sorted_union(sections.get(name, []), added.get(name, [])) for name in sections.keys() | added}
+    if names.label in added and names.label in sections:
+        merged[names.label] = [max(sections[names.label] + added[names.label], key=_label_order)]
+    if names.pref in added:
+        preferred = {_language_tag(form): form for form in sections.get(names.pref, ())}
+        for form in added[names.pref]:
+            preferred.setdefault(_language_tag(form), form)
+        merged[names.pref] = sorted(preferred.values())
+        alternatives = set(merged.get(names.alt, ())) | set(added[names.pref])
+        alternatives -= set(preferred.values())
+        merged.pop(names.alt, None)
+        if alternatives:
+            merged[names.alt] = sorted(alternatives)
+    if names.observed in added:
+        seen = sorted(merged[names.observed], key=_observation_order)
+        merged[names.first], merged[names.last] = [seen[0]], [seen[-1]]
+    return sections_block(subject, {name: merged[name] for name in sorted(merged, key=predicate_order)})
+
+
+class _ChosenNames(NamedTuple):
+    label: str
+    pref: str
+    alt: str
+    observed: str
+    first: str
+    last: str
+
+
+@lru_cache(maxsize=1)
+def _chosen_names() -> _ChosenNames:
+    """The properties :func:`grown_block` does not merely unite, as blocks write them."""
+    from kg.serialize import term_text
+
+    cache: dict = {}
+    return _ChosenNames(*(term_text(p, set(), cache) for p in (
+        RDFS.label, SKOS.prefLabel, SKOS.altLabel, DG.observedOn, DG.firstObserved, DG.lastObserved)))
+
+
+def _sorted_union(old: list[str], new: list[str]) -> list[str]:
+    """Two sorted lists of distinct texts as one (a long list gaining a few is spliced, not sorted again)."""
+    if len(new) * 16 >= len(old):
+        return sorted(set(old).union(new))
+    merged = list(old)
+    for value in new:
+        at = bisect_left(merged, value)
+        if at == len(merged) or merged[at] != value:
+            merged.insert(at, value)
+    return merged
+
+
+def _label_order(text: str) -> tuple:
+    """The order in which :meth:`GraphBuilder.finish` chooses a person's ``rdfs:label``, of its text."""
+    from kg.serialize import term_from_text
+
+    form = str(term_from_text(text))
+    return len(form.split()), form.isascii(), form
+
+
+def _language_tag(text: str) -> str:
+    return text[text.rindex('"') + 1:]
+
+
+def _observation_order(text: str) -> tuple[str, str]:
+    """The order in which :meth:`GraphBuilder.finish` finds a tenure's first and last observation, of its text."""
+    from kg.serialize import term_from_text
+
+    date = term_from_text(text)
+    return str(date), str(date.datatype)
 
 
 def _labels(g: Graph, iri: URIRef, item: Entry) -> None:

@@ -346,6 +346,109 @@ def block_statements(block: str) -> set[str]:
     return statements
 
 
+def block_sections(block: str) -> tuple[str, dict[str, list[str]]]:
+    r"""The subject of a block :func:`plain_block` wrote and each predicate's objects in it, as the block
+    writes them, in order (the block split apart, not parsed: a literal holds no raw line break, so a block's
+    separators never occur inside a term). :func:`sections_block` puts them back together.
+
+    >>> block = '<urn:s>\n    a dg:Person ;\n    rdfs:label "a ;" ;\n    dg:x\n        "1" ,\n        "2" ;\n.\n'
+    >>> block_sections(block)
+    ('<urn:s>', {'a': ['dg:Person'], 'rdfs:label': ['"a ;"'], 'dg:x': ['"1"', '"2"']})
+    >>> sections_block(*block_sections(block)) == block
+    True
+    """
+    subject, _, body = block[:-5].partition("\n    ")  # the block ends " ;\n.\n"
+    sections: dict[str, list[str]] = {}
+    for section in body.split(" ;\n    "):
+        name, separator, objects = section.partition("\n        ")
+        if separator:
+            sections[name] = objects.split(" ,\n        ")
+        else:
+            name, _, value = section.partition(" ")
+            sections[name] = [value]
+    return subject, sections
+
+
+def sections_block(subject: str, sections: Mapping[str, list[str]]) -> str:
+    """The block of ``subject`` with ``sections`` (each predicate's sorted objects, in the order of
+    :func:`plain_block`'s predicates), laid out as :func:`plain_block` lays it out."""
+    out = [subject, "\n"]
+    for name, objects in sections.items():
+        if len(objects) == 1:
+            out.append(f"    {name} {objects[0]} ;\n")
+        else:
+            out.append(f"    {name}\n        " + " ,\n        ".join(objects) + " ;\n")
+    out.append(".\n")
+    return "".join(out)
+
+
+def predicate_order(name: str) -> tuple[bool, str]:
+    """Where a predicate written as ``name`` goes among a block's (:func:`plain_block`: ``a`` first, then by IRI).
+
+    >>> sorted(["rdfs:label", "dg:mentionedIn", "a"], key=predicate_order)
+    ['a', 'rdfs:label', 'dg:mentionedIn']
+    """
+    return (False, "") if name == "a" else (True, str(term_from_text(name)))
+
+
+_UNESCAPES = {escaped: raw for raw, escaped in _ESCAPES.items()}
+_ESCAPED = re.compile(r'\\[\\"nrtbf]')
+_ESCAPED_IRI = re.compile(r"\\u([0-9A-F]{4})")
+
+
+def term_from_text(text: str) -> URIRef | Literal:
+    r"""The IRI or literal that :func:`term_text` writes as ``text`` (``a`` is ``rdf:type``).
+
+    >>> term_from_text('dg:Person')
+    rdflib.term.URIRef('https://w3id.org/diplograph/ontology#Person')
+    >>> term_from_text('"Сергей \\"С\\" Лавров"@ru')
+    rdflib.term.Literal('Сергей "С" Лавров', lang='ru')
+    >>> term_from_text('"2024-05"^^xsd:gYearMonth').datatype
+    rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#gYearMonth')
+    """
+    if text == "a":
+        return RDF.type
+    if text[0] == '"':
+        end = text.rindex('"')
+        lexical = text[1:end]
+        if "\\" in lexical:
+            lexical = _ESCAPED.sub(lambda m: _UNESCAPES[m.group()], lexical)
+        suffix = text[end + 1:]
+        if not suffix:
+            return Literal(lexical)
+        if suffix[0] == "@":
+            return Literal(lexical, lang=suffix[1:])
+        return Literal(lexical, datatype=term_from_text(suffix[2:]))
+    if text[0] == "<":
+        return URIRef(_ESCAPED_IRI.sub(lambda m: chr(int(m.group(1), 16)), text[1:-1]))
+    prefix, _, local = text.partition(":")
+    return URIRef(str(PREFIXES[prefix]) + local)
+
+
+def block_difference(old: str, new: str) -> tuple[set[str], set[str]]:
+    """The statements (as :func:`block_statements` writes them) of block ``old`` not in ``new``, and of ``new``
+    not in ``old``, for two blocks of one subject: compared predicate by predicate, so that a block that gained
+    a few objects of a long list is not written out statement by statement.
+
+    >>> old = '<urn:s>\\n    dg:x\\n        "1" ,\\n        "2" ;\\n    rdfs:label "a" ;\\n.\\n'
+    >>> new = '<urn:s>\\n    dg:x\\n        "1" ,\\n        "2" ,\\n        "3" ;\\n    rdfs:label "b" ;\\n.\\n'
+    >>> block_difference(old, new)
+    ({'<urn:s> rdfs:label "a" .'}, {'<urn:s> dg:x "3" .', '<urn:s> rdfs:label "b" .'})
+    """
+    subject, before = block_sections(old)
+    _, after = block_sections(new)
+    removed: set[str] = set()
+    added: set[str] = set()
+    for name in before.keys() | after.keys():
+        was, now = before.get(name, ()), after.get(name, ())
+        if was == now:
+            continue
+        was, now = set(was), set(now)
+        removed.update(f"{subject} {name} {value} ." for value in was - now)
+        added.update(f"{subject} {name} {value} ." for value in now - was)
+    return removed, added
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically: readers see the old file or the new one."""
     with atomic_writer(path) as handle:

@@ -880,11 +880,22 @@ def patch_store(
     header = "".join(f"PREFIX {name}: <{ns}>\n" for name, ns in PREFIXES.items())
     inserted: set = set()
     if previous is not None:
-        from kg.serialize import block_statements
+        from kg.serialize import block_difference, block_statements
 
-        held = {statement for iri in replaced if iri in previous for statement in block_statements(previous[iri])}
+        # a subject's old and new block compared with each other (the first line of a block is its subject)
+        wanted = set(replaced)
+        before = {block.split("\n", 1)[0]: block for iri, block in previous.items() if iri in wanted}
+        held = set()
         for block in blocks:
-            inserted |= block_statements(block)
+            old = before.pop(block.split("\n", 1)[0], None)
+            if old is None:
+                inserted |= block_statements(block)
+            else:
+                gone, added = block_difference(old, block)
+                held |= gone
+                inserted |= added
+        for old in before.values():
+            held |= block_statements(old)
     else:
         try:
             inserted = {f"{quad.triple} ." for quad in ox.parse(input=(header + "".join(blocks)).encode("utf-8"),

@@ -13,6 +13,7 @@ import pytest
 import kg.incremental
 from kg.cache import CACHE_DIR
 from kg.incremental import STATE_FILE, load_state
+from kg.iri import mint
 from kg.pipeline import build
 from tests.test_incremental import _store_triples
 from tests.test_parallel import _corpus_module
@@ -248,10 +249,14 @@ def _existing(out: Path, cls: str) -> set[str]:
     return {iri for iri in load_state(out / CACHE_DIR).entries if f"/id/{cls}/" in iri}
 
 
-@pytest.mark.parametrize("breakage", ["a new value judged alone", "one value too many", "a required value gone"])
+@pytest.mark.parametrize("breakage", ["a new value judged alone", "one value too many", "a required value gone",
+                                      "a grown person's new value"])
 def test_a_changed_node_that_breaks_the_shapes_is_caught(tmp_path, pool, monkeypatch, in_place, breakage):
     """What a rebuild checks of a node it rewrites is narrowed to what changed (``_narrowed``): the breakage
-    injected into an existing node the rebuild rewrites must still be found, with the property it breaks."""
+    injected into an existing node the rebuild rewrites must still be found, with the property it breaks.
+    A person who only gained mentions gets the new articles' part added to its old block (a label removed
+    from that part removes none): the person whose labels go is rebuilt whole here; a value added to the new
+    part of a grown person is caught too."""
     from rdflib import Literal, URIRef
     from rdflib.namespace import RDFS
 
@@ -264,9 +269,16 @@ def test_a_changed_node_that_breaks_the_shapes_is_caught(tmp_path, pool, monkeyp
     tenures, persons = _existing(out, "tenure"), _existing(out, "person")
     real = kg.incremental.partial_graph
     broken = []
+    grown = []
 
     def breaking(*args, **kwargs):
+        grown.extend(sorted(args[5]))
         graph, builder = real(*args, **kwargs)
+        if breakage == "a grown person's new value":
+            person = str(mint("person", grown[0]))
+            graph.add((URIRef(person), DG.nameKey, Literal("tagged", lang="en")))
+            broken.append(person)
+            return graph, builder
         if breakage == "a required value gone":
             person = next(iri for iri in sorted(persons) if (URIRef(iri), None, None) in graph)
             for label in list(graph.objects(URIRef(person), RDFS.label)):
@@ -284,6 +296,9 @@ def test_a_changed_node_that_breaks_the_shapes_is_caught(tmp_path, pool, monkeyp
         return graph, builder
 
     monkeypatch.setattr(kg.incremental, "partial_graph", breaking)
+    if breakage == "a required value gone":
+        digests = kg.incremental.owner_digests
+        monkeypatch.setattr(kg.incremental, "owner_digests", lambda *args: digests(*args[:5]))  # none grown
     popular = max(pool, key=lambda name: pool[name].count("\n"))  # an article with some people in it
     added = next(name for name in sorted(pool)[30:] if name != popular)
     (source / added).write_text(pool[added], encoding="utf-8")
@@ -291,7 +306,7 @@ def test_a_changed_node_that_breaks_the_shapes_is_caught(tmp_path, pool, monkeyp
         _build(source, out)
     assert broken
     expected = {"a new value judged alone": "observedOn", "one value too many": "member",
-                "a required value gone": "label"}[breakage]
+                "a required value gone": "label", "a grown person's new value": "nameKey"}[breakage]
     assert expected in str(caught.value)
 
 

@@ -244,8 +244,10 @@ class GraphBuilder:
                 self.g.add((tenure, DG.firstObserved, seen[0]))
                 self.g.add((tenure, DG.lastObserved, seen[-1]))
         for key, others in self.possibly_same.items():
-            for other in others:
-                self.g.add((mint("person", key), DG.possiblySame, mint("person", other)))
+            person = mint("person", key)
+            if person in self.person_forms:  # a partial graph's builder describes some of the people linked
+                for other in others:
+                    self.g.add((person, DG.possiblySame, mint("person", other)))
         return add_name_keys(self.g)
 
 
@@ -339,6 +341,7 @@ def _language_tag(text: str) -> str:
     return text[text.rindex('"') + 1:]
 
 
+@lru_cache(maxsize=1 << 12)
 def _observation_order(text: str) -> tuple[str, str]:
     """The order in which :meth:`GraphBuilder.finish` finds a tenure's first and last observation, of its text."""
     from kg.serialize import term_from_text

@@ -329,3 +329,51 @@ def test_the_state_is_kept_in_pieces_and_read_back_whole(tmp_path, pool, monkeyp
     data = (tmp_path / "kept" / STATE_FILE).read_bytes()
     (tmp_path / "kept" / STATE_FILE).write_bytes(data[: len(data) * 2 // 3])
     assert load_state(tmp_path / "kept") is None
+
+
+def test_people_who_only_gained_mentions_grow_their_old_blocks(tmp_path, pool, monkeypatch, in_place):
+    """A person mentioned again in new articles is a *grown* owner (kg.incremental.owner_digests): its old
+    block gets the new articles' part (kg.rdf.grown_block), and the graph is a clean build's. Not where a new
+    article comes before an old one in document order and language (its forms would be the preferred
+    labels), nor where a person's old mentions changed (an article changed or gone)."""
+    import kg.rdf
+
+    source = _small(tmp_path, pool, count=24)
+    out = tmp_path / "out"
+    _build(source, out)
+    seen: list[frozenset] = []
+    real = kg.incremental.partial_graph
+    monkeypatch.setattr(kg.incremental, "partial_graph", lambda *args: seen.append(args[5]) or real(*args))
+    grown_blocks = []
+    real_grown = kg.incremental.grown_block
+    monkeypatch.setattr(kg.incremental, "grown_block", lambda *args: grown_blocks.append(args) or real_grown(*args))
+
+    def rebuilt_as_clean(step: str) -> frozenset:
+        seen.clear()
+        report = _build(source, out)
+        assert report.rewritten is not None, step
+        clean = tmp_path / "clean"
+        _build(source, clean, cache=False)
+        assert (out / "graph.ttl").read_bytes() == (clean / "graph.ttl").read_bytes(), step
+        shutil.rmtree(clean)
+        return seen[-1]
+
+    names = sorted(pool)
+    # new articles that sort last: their officials, all mentioned before, only gained mentions
+    for name in names[30:33]:
+        (source / f"z{name}").write_text(pool[name], encoding="utf-8")
+    grown = rebuilt_as_clean("added last")
+    assert grown and grown_blocks
+    assert all(kg.rdf.grown_block(old, delta) for old, delta in grown_blocks)
+
+    # an article of one of them that sorts first: in its language, the person's forms would come first
+    language_of = {path.stem: path.stem.rsplit("_", 1)[-1] for path in source.glob("*.txt")}
+    first = next(name for name in names[33:] if Path(name).stem.rsplit("_", 1)[-1] in set(language_of.values()))
+    (source / f"0{first}").write_text(pool[first], encoding="utf-8")
+    # (the pool's officials are mentioned in every language: each has an old mention in it after this one)
+    assert rebuilt_as_clean("added first") == frozenset()
+
+    # an old article changed: whoever it mentioned lost a mention, and is rebuilt whole
+    changed = sorted(source.glob("0*.txt"))[0]
+    changed.write_text(pool[names[40]], encoding="utf-8")
+    assert rebuilt_as_clean("changed") == frozenset()

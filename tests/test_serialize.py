@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph
 
 from kg.serialize import STALE_AFTER_S, write_atomic
@@ -100,7 +102,14 @@ def test_a_blocks_statements_are_its_subjects_triples():
     from kg.ingest import read_document
     from kg.memgraph import objects_grouper
     from kg.pipeline import to_graph
-    from kg.serialize import block_statements, plain_block
+    from kg.serialize import (
+        block_difference,
+        block_sections,
+        block_statements,
+        plain_block,
+        sections_block,
+        term_from_text,
+    )
     from kg.vocab import PREFIXES
 
     seeds = Path(__file__).resolve().parent.parent / "seeds"
@@ -118,3 +127,63 @@ def test_a_blocks_statements_are_its_subjects_triples():
         block = plain_block(subject, grouped(subject), set(), {})
         parsed = Graph().parse(data=header + "\n".join(sorted(block_statements(block))), format="turtle")
         assert set(parsed) == set(graph.triples((subject, None, None))), subject
+        # split into its predicates' objects and put back together, the same block; each object read back
+        head, sections = block_sections(block)
+        assert sections_block(head, sections) == block
+        assert {(subject, term_from_text(name), term_from_text(value)) for name, values in sections.items()
+                for value in values} == set(graph.triples((subject, None, None)))
+        assert block_difference(block, block) == (set(), set())
+
+
+def test_two_blocks_differ_by_the_statements_of_one_not_in_the_other():
+    """kg.serialize.block_difference (predicate by predicate) = the difference of the blocks' statements."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from kg.serialize import block_difference, block_statements, plain_block
+    from kg.vocab import DG
+
+    s = URIRef("https://w3id.org/diplograph/id/person/x1")
+    articles = [URIRef(f"https://w3id.org/diplograph/id/article/a{n}") for n in range(6)]
+    before = {RDF.type: [DG.Person], DG.mentionedIn: articles[:4], RDFS.label: [Literal("A")]}
+    cases = [
+        {**before, DG.mentionedIn: articles},  # gained objects
+        {**before, DG.mentionedIn: articles[:1]},  # one left: a list becomes a line
+        {RDF.type: [DG.Person], RDFS.label: [Literal("B")]},  # a predicate gone, one changed
+        {**before, RDFS.comment: [Literal("new ;")]},  # a predicate added
+    ]
+    old = plain_block(s, before, set(), {})
+    for after in cases:
+        new = plain_block(s, after, set(), {})
+        was, now = block_statements(old), block_statements(new)
+        assert block_difference(old, new) == (was - now, now - was)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lexical=_TEXT,
+    kind=st.sampled_from(["plain", "lang", "date", "integer", "iri", "prefixed"]),
+    local=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8),
+)
+def test_a_term_read_back_from_its_text_is_the_term(lexical, kind, local):
+    """kg.serialize.term_from_text inverts term_text, escapes and all (the text a grown block is read from)."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from kg.serialize import term_from_text, term_text
+    from kg.vocab import DG
+
+    term = {
+        "plain": Literal(lexical),
+        "lang": Literal(lexical, lang="ru"),
+        "date": Literal(lexical, datatype=XSD.date),
+        "integer": Literal(lexical, datatype=XSD.integer),
+        "iri": URIRef("urn:x:" + local),
+        "prefixed": URIRef(str(DG) + local),
+    }[kind]
+    text = term_text(term, set(), {})
+    back = term_from_text(text)
+    assert back == term and type(back) is type(term) and str(back) == str(term)

@@ -149,36 +149,41 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
     signature_sets: list[set[int]] = []
     articles: list[set[str]] = []
     by_surname: dict[str, list[int]] = {}  # only persons with one (loose) surname skeleton can be one person
+    buckets_of: list[list[str]] = []  # per cluster: the surname buckets it is in
+    gained: dict[str, list[int]] = {}  # per bucket: its clusters, each time one gained a signature, in order
 
     chains: list[set[tuple[str, ...]]] = []  # per cluster: the name chains of its members (see _chain)
     by_chain: dict[tuple[str, ...], list[int]] = {}  # clusters by the first two links of a long chain
 
     # A signature is a number here, one per distinct signature (a name written one way, with one set of
-    # states): a popular official's thousands of sightings share a few.
+    # states): a popular official's thousands of sightings share a few. Each sighting's number, chain and
+    # surname bucket are worked out once.
     numbers: dict[tuple, int] = {}
     distinct: list[_Signature] = []
-    number_of: dict[int, int] = {}  # id(person) -> its signature's number
+    chain_of: dict[str, tuple[str, ...]] = {}
 
     def signature(person: PersonEntity) -> int:
-        found = number_of.get(id(person))
+        name = person.name
+        written = (name.surname, name.given, frozenset(_states(person)) if person.roles else frozenset())
+        found = numbers.get(written)
         if found is None:
-            name = person.name
-            written = (name.surname, name.given, frozenset(_states(person)))
-            found = numbers.get(written)
-            if found is None:
-                found = numbers[written] = len(distinct)
-                distinct.append(_signature(person))
-            number_of[id(person)] = found
+            found = numbers[written] = len(distinct)
+            distinct.append(_signature(person))
+        return found
+
+    def chain(person: PersonEntity) -> tuple[str, ...]:
+        found = chain_of.get(person.name.label)
+        if found is None:
+            found = chain_of[person.name.label] = _chain(person)
         return found
 
     # (signature, cluster, by chain) -> (how many of the cluster's signatures were compared, all compatible)
     verdicts: dict[tuple[int, int, bool], tuple[int, bool]] = {}
 
-    def fits(person: PersonEntity, k: int, by_chain_only: bool = False) -> bool:
-        """Whether the person is compatible with every distinct signature of cluster ``k``: remembered, and
-        on the next question compared only with the signatures the cluster gained since (a verdict of no
-        stays no)."""
-        mine = signature(person)
+    def fits(mine: int, k: int, by_chain_only: bool = False) -> bool:
+        """Whether signature ``mine`` is compatible with every distinct signature of cluster ``k``:
+        remembered, and on the next question compared only with the signatures the cluster gained since (a
+        verdict of no stays no)."""
         theirs = signatures[k]
         known = verdicts.get((mine, k, by_chain_only))
         if known is not None and (not known[1] or known[0] == len(theirs)):
@@ -189,83 +194,94 @@ def link_persons(extractions: Iterable[ArticleExtraction]) -> tuple[dict[tuple[s
         verdicts[(mine, k, by_chain_only)] = (len(theirs), fit)
         return fit
 
-    def join(k: int, item: tuple[str, str, PersonEntity]) -> None:
+    def file_under(key: str, k: int) -> None:
+        by_surname.setdefault(key, []).append(k)
+        buckets_of[k].append(key)
+
+    def join(k: int, item: tuple[str, str, PersonEntity], number: int, its_chain: tuple[str, ...]) -> None:
         clusters[k].append(item)
-        number = signature(item[2])
         if number not in signature_sets[k]:
             signature_sets[k].add(number)
             signatures[k].append(number)
+            for key in buckets_of[k]:
+                gained.setdefault(key, []).append(k)
         articles[k].add(item[0])
-        chain = _chain(item[2])
-        if len(chain) >= MIN_CHAIN and chain not in chains[k]:
-            chains[k].add(chain)
-            by_chain.setdefault(chain[:2], []).append(k)
+        if len(its_chain) >= MIN_CHAIN and its_chain not in chains[k]:
+            chains[k].add(its_chain)
+            by_chain.setdefault(its_chain[:2], []).append(k)
 
     def same_chain(chain: tuple[str, ...], k: int) -> bool:
         return any(other[:len(chain)] == chain or chain[:len(other)] == other for other in chains[k])
 
-    def open_cluster(key: str, item: tuple[str, str, PersonEntity]) -> int:
-        by_surname.setdefault(key, []).append(len(clusters))
+    def open_cluster(key: str, item: tuple[str, str, PersonEntity], number: int, its_chain: tuple[str, ...]) -> int:
         clusters.append([])
         signatures.append([])
         signature_sets.append(set())
         articles.append(set())
         chains.append(set())
-        join(len(clusters) - 1, item)
+        buckets_of.append([])
+        join(len(clusters) - 1, item, number, its_chain)
+        file_under(key, len(clusters) - 1)  # (after its first member: a new cluster is new to the bucket anyway)
         return len(clusters) - 1
 
     # (signature, surname bucket) -> where in the bucket the first cluster that fitted was: the clusters before
     # it did not fit, and never will (a bucket only grows at its end, a cluster's signatures only grow)
     scanned: dict[tuple[int, str], int] = {}
 
-    def first_fitting(person: PersonEntity, key: str) -> int | None:
+    def first_fitting(number: int, key: str) -> int | None:
         bucket = by_surname.get(key, [])
-        start = scanned.get((signature(person), key), 0)
-        position = next((i for i in range(start, len(bucket)) if fits(person, bucket[i])), len(bucket))
-        scanned[(signature(person), key)] = position
+        start = scanned.get((number, key), 0)
+        position = next((i for i in range(start, len(bucket)) if fits(number, bucket[i])), len(bucket))
+        scanned[(number, key)] = position
         return bucket[position] if position < len(bucket) else None
 
-    full = [p for p in people if p[2].name.given]
-    bare = [p for p in people if not p[2].name.given]
-    for item in full:
-        key = _loose(_surname_skeleton(item[2]))
-        target = first_fitting(item[2], key)
-        chain = _chain(item[2])
-        if target is None and len(chain) >= MIN_CHAIN:
-            target = next((k for k in dict.fromkeys(by_chain.get(chain[:2], []))
-                           if same_chain(chain, k) and fits(item[2], k, by_chain_only=True)), None)
+    full, bare = [], []
+    for item in people:
+        number = signature(item[2])
+        (full if item[2].name.given else bare).append((item, number, _loose(distinct[number][0])))
+    for item, number, key in full:
+        target = first_fitting(number, key)
+        its_chain = chain(item[2])
+        if target is None and len(its_chain) >= MIN_CHAIN:
+            target = next((k for k in dict.fromkeys(by_chain.get(its_chain[:2], []))
+                           if same_chain(its_chain, k) and fits(number, k, by_chain_only=True)), None)
             if target is not None and target not in by_surname.get(key, []):
-                by_surname.setdefault(key, []).append(target)  # its surname alone finds the person too
+                file_under(key, target)  # its surname alone finds the person too
         if target is None:
-            target = open_cluster(key, item)
+            target = open_cluster(key, item, number, its_chain)
         else:
-            join(target, item)
-        tail = distinct[signature(item[2])][7]
+            join(target, item, number, its_chain)
+        tail = distinct[number][7]
         if tail and target not in by_surname.get(_loose(tail), []):
-            by_surname.setdefault(_loose(tail), []).append(target)  # "Abdollahian" alone finds "Amir-Abdollahian"
+            file_under(_loose(tail), target)  # "Abdollahian" alone finds "Amir-Abdollahian"
     possibly: dict[int, set[int]] = {}
-    # (signature, surname bucket) -> how much of the bucket was looked at, and the clusters that fitted (in the
-    # bucket's order): those that did not never will, those that did are asked again
-    fitted: dict[tuple[int, str], tuple[int, list[int]]] = {}
+    # (signature, surname bucket) -> how much of the bucket was looked at, how many of its clusters' gains were
+    # seen, and the clusters that fitted (in the bucket's order): those that did not never will, those that
+    # did are asked again once they gained a signature
+    fitted: dict[tuple[int, str], tuple[int, int, list[int]]] = {}
 
-    def all_fitting(person: PersonEntity, key: str) -> list[int]:
+    def all_fitting(number: int, key: str) -> list[int]:
         bucket = by_surname.get(key, [])
-        looked, before = fitted.get((signature(person), key), (0, []))
-        found = [k for k in before if fits(person, k)] + [k for k in bucket[looked:] if fits(person, k)]
-        fitted[(signature(person), key)] = (len(bucket), found)
+        gains = gained.get(key, [])
+        looked, seen, before = fitted.get((number, key), (0, 0, []))
+        if looked == len(bucket) and seen == len(gains):
+            return before
+        dropped = {k for k in set(gains[seen:]) if not fits(number, k)}
+        found = [k for k in before if k not in dropped] + [k for k in bucket[looked:] if fits(number, k)]
+        fitted[(number, key)] = (len(bucket), len(gains), found)
         return found
 
-    for item in bare:
-        key = _loose(_surname_skeleton(item[2]))
-        candidates = all_fitting(item[2], key)
+    for item, number, key in bare:
+        candidates = all_fitting(number, key)
         same_article = [k for k in candidates if item[0] in articles[k]]
         chosen = same_article if len(same_article) == 1 else candidates
+        its_chain = chain(item[2])
         if len(chosen) == 1:
-            join(chosen[0], item)
+            join(chosen[0], item, number, its_chain)
         else:
-            new = open_cluster(key, item)
-            for k in chosen:
-                possibly.setdefault(new, set()).add(k)
+            new = open_cluster(key, item, number, its_chain)
+            if chosen:
+                possibly[new] = set(chosen)
     mapping: dict[tuple[str, str], str] = {}
     keys: list[str] = []
     for cluster in clusters:

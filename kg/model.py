@@ -112,7 +112,7 @@ class Document:
     def without_text(self) -> Document:
         """This document's metadata alone (``text`` empty): what a build keeps of each article once its
         extraction holds the quotes of its evidence (:meth:`ArticleExtraction.for_graph`)."""
-        return replace(self, text="")
+        return replace(self, text="") if self.text else self
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,15 @@ def test_articles_are_listed_in_the_order_paths_sort_in(tmp_path):
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "folder.txt").mkdir()  # listed, to be reported as no file
+    (tmp_path / ".git" / "x").mkdir(parents=True)
+    (tmp_path / ".git" / "x" / "in-hidden.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "linked").symlink_to(tmp_path / "b", target_is_directory=True)  # not followed
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "nowhere.txt")
     listed = discover(tmp_path)
     assert listed == sorted(p for p in tmp_path.rglob("*") if p.suffix.lower() in (".txt", ".md")
                             and not p.name.startswith("."))
     assert listed.index(tmp_path / "a" / "b.txt") < listed.index(tmp_path / "a-c.txt")
+    assert tmp_path / "folder.txt" in listed and tmp_path / "broken.txt" in listed
+    assert tmp_path / ".git" / "x" / "in-hidden.txt" in listed and not any("linked" in p.parts for p in listed)
+    assert discover(f"{tmp_path}/") == listed

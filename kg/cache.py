@@ -10,7 +10,7 @@ result can be kept and reused as long as neither the article nor the extractor c
   ``kg/*.py`` and ``kg/data/**`` files, the Python version and :data:`CACHE_FORMAT`); opening the cache with
   another version drops every entry, so a code or lexicon change re-extracts everything;
 - entries are pickles of the plain dataclasses of :mod:`kg.model` (the extraction without its document,
-  which is re-attached from the freshly read article), compressed with zlib and stored with a SHA-256 of
+  which is re-attached from the freshly read article; compressed with zlib), stored with a SHA-256 of
   the payload, which is checked on every read: a damaged entry is a miss, never an error;
 - the store is one SQLite database (``extractions.sqlite``, write-ahead log), written in transactions, so
   a crash or Ctrl-C mid-build leaves the entries committed so far intact and never a half-written one. A
@@ -46,7 +46,7 @@ from typing import overload
 from kg.model import ArticleExtraction, Document
 
 #: Bumped whenever the layout of a cache entry changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: The cache folder inside a build's output folder.
 CACHE_DIR = ".cache"
 DB_NAME = "extractions.sqlite"
@@ -268,7 +268,7 @@ class ExtractionCache:
         found: dict[str, Document] = {}
         for key, payload in self._payloads(keys, "document"):
             try:
-                doc = pickle.loads(zlib.decompress(payload))
+                doc = pickle.loads(payload)
             except Exception:  # written by code that no longer matches it: a miss
                 continue
             if isinstance(doc, Document):
@@ -280,8 +280,9 @@ class ExtractionCache:
         :meth:`commit`. A build needs an article's text only to extract it, and one whose document is cached
         has its extraction cached too but where a build was killed in between or an entry was damaged (then
         :func:`kg.pipeline.extract_cached` reads the file again): the text was most of the time spent reading
-        a large cached corpus (decompressing it), and of its memory."""
-        payload = zlib.compress(pickle.dumps(doc.without_text(), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        a large cached corpus (decompressing it), and of its memory. Not compressed: a document without text
+        is metadata (~300 bytes) that zlib shrinks by a tenth, and a rebuild reads every article's."""
+        payload = pickle.dumps(doc.without_text(), protocol=pickle.HIGHEST_PROTOCOL)
         self._pending_documents.append((key, self.version, hashlib.sha256(payload).digest(), payload))
 
     def prune_documents(self, keep: Iterable[str]) -> int:

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -415,10 +416,10 @@ def build(
     return report
 
 
-def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport) -> str:
+def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport, graph_sha256: str | None = None) -> str:
     """Stage "store": patch the query store with ``patch`` where it holds the graph the patch starts from,
-    else build it from graph.ttl; keep the index of the new graph's blocks. Returns the SHA-256 of the
-    graph.ttl the store now holds."""
+    else build it from graph.ttl (whose SHA-256 is ``graph_sha256``, where known); keep the index of the new
+    graph's blocks. Returns the SHA-256 of the graph.ttl the store now holds."""
     from kg.store import build_store, patch_store
 
     with report.timed("store"):
@@ -429,7 +430,7 @@ def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport) -> 
                 (out / CACHE_DIR / STORE_INDEX.format(sha256=patch.expected_sha256)).unlink(missing_ok=True)
                 meta = patch_store(out / STORE_DIR, out / "graph.ttl", expected_sha256=patch.expected_sha256,
                                    replaced=patch.replaced, blocks=patch.blocks, triples=report.triples,
-                                   previous=patch.previous)
+                                   previous=patch.previous, source_sha256=graph_sha256)
             report.store_patched = meta is not None
             if meta is None:
                 meta = build_store(out / "graph.ttl", out / STORE_DIR)
@@ -464,19 +465,28 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     cache_dir = out / CACHE_DIR
     state = load_state(cache_dir)
     target = out / "graph.ttl"
-    if state is None or not target.is_file() or file_sha256(target) != state.graph_sha256:
+    if state is None or not target.is_file():
         return None
-    # no full collection first: it would walk the state just loaded (a rebuild's peak was no higher without)
-    with report.timed("link+to_rdf"), long_lived(collect=False):
-        decoded = list(in_document_order(extractions))
-        person_keys, possibly_same = link_persons(decoded)
     staged = out / STAGED_TURTLE
-    try:
-        with report.timed("write"):
-            rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
-    except BaseException:
-        staged.unlink(missing_ok=True)
-        raise
+    # whether graph.ttl is the file the state describes is worked out beside linking and rewriting (hashing
+    # a gigabyte lets go of the interpreter): their work is thrown away where it is not
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        described = beside.submit(lambda: file_sha256(target) == state.graph_sha256)
+        try:
+            # no full collection first: it would walk the state just loaded (a rebuild's peak was no higher)
+            with report.timed("link+to_rdf"), long_lived(collect=False):
+                decoded = list(in_document_order(extractions))
+                person_keys, possibly_same = link_persons(decoded)
+            with report.timed("write"):
+                rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
+        except BaseException as error:
+            staged.unlink(missing_ok=True)
+            if isinstance(error, Exception) and not described.result():
+                return None  # read from another graph.ttl than the state's: a full build follows
+            raise
+        if not described.result():
+            staged.unlink(missing_ok=True)
+            return None
     if rebuilt is None:
         return None
     del decoded
@@ -487,7 +497,7 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     if not store:
         return rebuilt.graph_sha256
     patch = _state_patch(rebuilt, cache_dir, store_info(out / STORE_DIR).get("source_sha256") or "", state)
-    return _update_store(out, patch, report)
+    return _update_store(out, patch, report, rebuilt.graph_sha256)
 
 
 def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _StorePatch:

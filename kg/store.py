@@ -853,6 +853,7 @@ def patch_store(
     blocks: Iterable[str],
     triples: int,
     previous: Mapping[str, str] | None = None,
+    source_sha256: str | None = None,
 ) -> dict[str, Any] | None:
     """Bring the store at ``store_dir`` from the graph it was built from to the one now in ``ttl_path``
     by replacing some subjects, in one transaction; return the new metadata, or None (nothing changed)
@@ -867,7 +868,7 @@ def patch_store(
     another process holds open for writing (a running ``diplograph serve``) cannot be patched. A build
     killed between the update and ``meta.json`` leaves a store whose metadata no longer matches: the next
     build rebuilds it. ``triples`` is the size of the new graph (counting a store of 10^7 triples would
-    scan it)."""
+    scan it); ``source_sha256`` the SHA-256 of ``ttl_path`` where the caller knows it (it just wrote it)."""
     from kg.serialize import write_atomic
     from kg.vocab import PREFIXES
 
@@ -922,7 +923,7 @@ def patch_store(
         return None
     finally:
         del store
-    meta = {**meta, "triples": triples, "source": source.name, "source_sha256": file_sha256(source),
+    meta = {**meta, "triples": triples, "source": source.name, "source_sha256": source_sha256 or file_sha256(source),
             "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     write_atomic(target / META_FILE, (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return meta

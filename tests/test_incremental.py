@@ -413,17 +413,19 @@ def test_a_store_that_is_not_the_expected_one_is_rebuilt_not_patched(tmp_path, m
     assert _store_triples(out / "store") == _store_triples(_rebuilt(source, tmp_path / "clean"))
 
     (source / "new.txt").unlink()
-    real = kg.store.file_sha256
+    import kg.serialize
+
+    real = kg.serialize.write_atomic
     calls = []
 
-    def killed_after_the_update(path):
+    def killed_after_the_update(path, data):
         if sys._getframe(1).f_code.co_name == "patch_store":
             calls.append(path)
             if len(calls) == 1:
                 raise KeyboardInterrupt  # the update is committed, meta.json not yet written
-        return real(path)
+        return real(path, data)
 
-    monkeypatch.setattr(kg.store, "file_sha256", killed_after_the_update)
+    monkeypatch.setattr(kg.serialize, "write_atomic", killed_after_the_update)
     with pytest.raises(KeyboardInterrupt):
         _build(source, out, store=True)
     assert not list((out / CACHE_DIR).glob("store-index-*.tsv"))

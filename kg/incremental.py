@@ -604,9 +604,11 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
     written = _Written()
     fixed_digests = iter(digest for *_, digest in state.fixed)
     interned: dict[frozenset, frozenset] = {}
-    sha = hashlib.sha256()
+    sha = _HashedBeside()
+    copied: list[memoryview] = []  # the spans copied, views of the previous file (released before it closes)
     with previous.open("rb") as source, atomic_writer(staged) as out:
         old = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) if previous.stat().st_size else b""
+        whole = memoryview(old)
         try:
             position = 0
             # a span of the previous file waiting to be copied: blocks kept side by side there, with the "\n"
@@ -615,16 +617,17 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
 
             def flush() -> None:
                 if span[1] > span[0]:
-                    data = old[span[0]:span[1]]
+                    data = whole[span[0]:span[1]]  # not a copy
+                    copied.append(data)
                     out.write(data)
-                    sha.update(data)
+                    sha.add(data)
                 span[0] = span[1] = 0
 
             def emit(data: bytes) -> None:
                 nonlocal position
                 flush()
                 out.write(data)
-                sha.update(data)
+                sha.add(data)
                 position += len(data)
 
             def copy(offset: int, size: int, separated: bool) -> None:
@@ -670,11 +673,55 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
             flush()
             for iri in removed:
                 written.previous_blocks[iri] = _block_at(old, state.entries[iri])
+            written.sha256 = sha.hexdigest()
         finally:
+            sha.close()
+            for view in copied:
+                view.release()
+            whole.release()
             if isinstance(old, mmap.mmap):
                 old.close()
-    written.sha256 = sha.hexdigest()
     return written
+
+
+class _HashedBeside:
+    """The SHA-256 of what :func:`_write` writes, worked out on a thread beside the writing (hashing a
+    gigabyte lets go of the interpreter, as writing does): the pieces are handed over in order, in batches."""
+
+    BATCH = 8 << 20  # bytes
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._sha = hashlib.sha256()
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._pieces: list = []
+        self._size = 0
+        self._handed: list = []
+
+    def add(self, piece) -> None:
+        self._pieces.append(piece)
+        self._size += len(piece)
+        if self._size >= self.BATCH:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        pieces, self._pieces, self._size = self._pieces, [], 0
+        self._handed.append(self._thread.submit(self._update, pieces))
+
+    def _update(self, pieces: list) -> None:
+        for piece in pieces:
+            self._sha.update(piece)
+
+    def hexdigest(self) -> str:
+        self._hand_over()
+        for handed in self._handed:
+            handed.result()
+        return self._sha.hexdigest()
+
+    def close(self) -> None:
+        """Wait for the thread (the pieces it holds are views of a file about to close)."""
+        self._thread.shutdown(wait=True)
 
 
 def _block_at(text, entry: Entry) -> str:

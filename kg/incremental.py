@@ -49,7 +49,7 @@ from kg.serialize import (
 )
 
 STATE_FILE = "graph-state.pickle"
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 #: A rebuild rewrites blocks only while the owners whose inputs changed are at most this share of all.
 CHANGED_SHARE = 0.3
 #: New subjects' triples past which they are validated on the build's workers rather than in its process.
@@ -164,7 +164,8 @@ class GraphState:
 
     ``entries``: IRI -> :class:`Entry` for every data subject. ``fixed``: the other blocks (the ontology's), ``(key,
     offset, size, digest)`` in file order (``digest`` None for a blank node's). ``refs``: the shared subjects
-    each owner, and each shared subject, refers to."""
+    each owner, and each shared subject, refers to. ``graph_file``: what the file system said of graph.ttl
+    once written (:func:`kg.cache.file_key`): a rebuild hashes the file only where it says something else."""
 
     version: str
     graph_sha256: str
@@ -176,6 +177,7 @@ class GraphState:
     refs: dict[str, frozenset[str]]
     meetings: int = 0
     validated: bool = True  # the graph was checked against the shapes (a rebuild then checks only what is new)
+    graph_file: str | None = None  # kg.cache.file_key of the graph.ttl once written
 
     @property
     def triples(self) -> int:

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -445,11 +444,13 @@ def _update_store(out: Path, patch: _StorePatch | None, report: BuildReport, gra
 def _keep_graph_state(graph: Graph, layout: BlockLayout, digests: BlockDigests, notes: GraphNotes, out: Path,
                       report: BuildReport, validated: bool) -> None:
     """Record what the next build needs to rewrite only what changed (:func:`kg.incremental.record_state`)."""
+    from kg.cache import file_key
     from kg.incremental import record_state, save_state
     from kg.store import file_sha256
 
     state = record_state(graph, layout, digests.own, notes.builder, notes.owners, file_sha256(out / "graph.ttl"),
                          report.meetings, validated)
+    state.graph_file = file_key(out / "graph.ttl")
     save_state(out / CACHE_DIR, state)
 
 
@@ -459,40 +460,36 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     (:func:`kg.incremental.rebuild`), and patch the store with them; returns the new graph.ttl's SHA-256,
     None where the previous build left no usable state or too much changed (nothing was done: a full build
     follows)."""
+    from kg.cache import file_key
     from kg.incremental import forget_state, load_state, rebuild, save_state
     from kg.store import file_sha256, store_info
 
     cache_dir = out / CACHE_DIR
     state = load_state(cache_dir)
     target = out / "graph.ttl"
-    if state is None or not target.is_file():
+    # the state describes graph.ttl where the file is the one written with it (by what the file system says
+    # of it, as of an article: kg.cache.file_key), or where it hashes the same (a copied output folder)
+    if state is None or not target.is_file() or (
+            file_key(target) != state.graph_file and file_sha256(target) != state.graph_sha256):
         return None
+    # no full collection first: it would walk the state just loaded (a rebuild's peak was no higher without)
+    with report.timed("link+to_rdf"), long_lived(collect=False):
+        decoded = list(in_document_order(extractions))
+        person_keys, possibly_same = link_persons(decoded)
     staged = out / STAGED_TURTLE
-    # whether graph.ttl is the file the state describes is worked out beside linking and rewriting (hashing
-    # a gigabyte lets go of the interpreter): their work is thrown away where it is not
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        described = beside.submit(lambda: file_sha256(target) == state.graph_sha256)
-        try:
-            # no full collection first: it would walk the state just loaded (a rebuild's peak was no higher)
-            with report.timed("link+to_rdf"), long_lived(collect=False):
-                decoded = list(in_document_order(extractions))
-                person_keys, possibly_same = link_persons(decoded)
-            with report.timed("write"):
-                rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
-        except BaseException as error:
-            staged.unlink(missing_ok=True)
-            if isinstance(error, Exception) and not described.result():
-                return None  # read from another graph.ttl than the state's: a full build follows
-            raise
-        if not described.result():
-            staged.unlink(missing_ok=True)
-            return None
+    try:
+        with report.timed("write"):
+            rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
     if rebuilt is None:
         return None
     del decoded
     report.meetings, report.triples, report.rewritten = rebuilt.meetings, rebuilt.triples, rebuilt.rendered
     forget_state(cache_dir)  # it describes the graph.ttl about to be replaced
     os.replace(staged, target)
+    rebuilt.state.graph_file = file_key(target)
     save_state(cache_dir, rebuilt.state)
     if not store:
         return rebuilt.graph_sha256

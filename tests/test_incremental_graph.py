@@ -380,3 +380,28 @@ def test_people_who_only_gained_mentions_grow_their_old_blocks(tmp_path, pool, m
     changed = sorted(source.glob("0*.txt"))[0]
     changed.write_text(pool[names[40]], encoding="utf-8")
     assert rebuilt_as_clean("changed") == frozenset()
+
+
+def test_the_graph_a_state_describes_is_known_by_what_the_file_system_says_of_it(tmp_path, pool, monkeypatch,
+                                                                                   in_place):
+    """A rebuild trusts that graph.ttl is the file its state was written with where the file system says the
+    file was not touched since (kg.cache.file_key: size, inode, times), as it trusts an article's: it does
+    not hash a gigabyte. A copied output folder (other inode and times) is hashed, and rebuilt in place."""
+    import kg.store
+
+    source = _small(tmp_path, pool, count=12)
+    out = tmp_path / "out"
+    _build(source, out)
+    hashed = []
+    real = kg.store.file_sha256
+    monkeypatch.setattr(kg.store, "file_sha256", lambda path: hashed.append(Path(path).name) or real(path))
+    names = sorted(pool)
+    (source / names[40]).write_text(pool[names[40]], encoding="utf-8")
+    assert _build(source, out).rewritten is not None and "graph.ttl" not in hashed
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (source / names[41]).write_text(pool[names[41]], encoding="utf-8")
+    assert _build(source, copy).rewritten is not None and hashed.count("graph.ttl") == 1
+    _build(source, tmp_path / "clean", cache=False)
+    assert (copy / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()

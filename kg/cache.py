@@ -136,8 +136,11 @@ class EncodedExtractions(Sequence[ArticleExtraction]):
 
     ordered_by_document_id = True
 
-    def __init__(self, items: Iterable[tuple[Document, bytes]]) -> None:
+    def __init__(self, items: Iterable[tuple[Document, bytes]],
+                 decoded: dict[str, ArticleExtraction] | None = None) -> None:
         self._items = sorted(((doc.without_text(), payload) for doc, payload in items), key=lambda i: i[0].id)
+        # extractions decoded already (by document id), each handed on by the first iteration, not held twice
+        self._decoded = decoded if decoded is not None else {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -152,11 +155,13 @@ class EncodedExtractions(Sequence[ArticleExtraction]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         doc, payload = self._items[index]
-        return decode_extraction(payload, doc)
+        found = self._decoded.get(doc.id)
+        return found if found is not None else decode_extraction(payload, doc)
 
     def __iter__(self) -> Iterator[ArticleExtraction]:
         for doc, payload in self._items:
-            yield decode_extraction(payload, doc)
+            found = self._decoded.pop(doc.id, None)
+            yield found if found is not None else decode_extraction(payload, doc)
 
 
 class ExtractionCache:

@@ -204,10 +204,20 @@ class Workers:
         self.min_items = MIN_PARALLEL_ITEMS if min_items is None else min_items
         self._executor: Executor | None = None
 
+    def parallel(self, count: int) -> bool:
+        """Whether :meth:`map` over ``count`` items runs in the pool (else in the calling process)."""
+        return self.jobs > 1 and count >= max(2, self.min_items)
+
+    def start(self) -> None:
+        """Start the pool's processes now, not on the first map: a caller about to start a thread of its own
+        (forking beside a running thread can deadlock the children)."""
+        if self.jobs > 1:
+            self._pool().submit(int).result()
+
     def map(self, func: Callable[[Any], Any], items: Sequence[Any], label: str = "") -> Iterator[Any]:
         """``func`` over ``items``, results in input order, with a progress line when ``label`` is given."""
         progress = Progress(label, len(items), self.say) if label else None
-        if self.jobs == 1 or len(items) < max(2, self.min_items):
+        if not self.parallel(len(items)):
             results: Iterable[Any] = map(func, items)
         else:
             # small chunks keep the workers evenly busy; large enough to make queue traffic negligible

@@ -27,9 +27,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -208,15 +209,60 @@ def extract_cached(
         del cached
         missing = [i for i in range(len(documents)) if i not in payloads]
         report.reused = len(payloads)
-        for i, payload in zip(missing, extractor([documents[i] for i in missing]), strict=True):
-            payloads[i] = payload = held(documents[i], payload)
-            cache.put(documents[i], payload)
-            if cache.pending >= CACHE_COMMIT_EVERY:
-                cache.commit()
+        beside = None
+        if payloads and not custom and workers.parallel(len(missing)):
+            workers.start()  # forked before the thread starts
+            beside = _DecodedBeside([(documents[i].without_text(), payloads[i]) for i in sorted(payloads)])
+        with long_lived() if beside is not None else nullcontext():
+            try:
+                for i, payload in zip(missing, extractor([documents[i] for i in missing]), strict=True):
+                    payloads[i] = payload = held(documents[i], payload)
+                    cache.put(documents[i], payload)
+                    if cache.pending >= CACHE_COMMIT_EVERY:
+                        cache.commit()
+            except BaseException:
+                if beside is not None:
+                    beside.stop()
+                raise
+            decoded = beside.result() if beside is not None else None
         cache.commit()
         report.extracted = len(missing)
         report.stale += cache.prune(keys) + cache.invalidated
-    return EncodedExtractions((doc, payloads[i]) for i, doc in enumerate(documents))
+    return EncodedExtractions(((doc, payloads[i]) for i, doc in enumerate(documents)), decoded)
+
+
+class _DecodedBeside:
+    """The cached extractions of a build, decoded on a thread while the workers extract the others (the
+    calling process only waits for them then): the build decodes every article's before linking, and at a
+    small change to a large corpus that was as long as extracting the new articles. The caller pauses the
+    collector meanwhile (:func:`kg.collector.long_lived`), as decoding for linking does."""
+
+    def __init__(self, items: list[tuple[Document, bytes]]) -> None:
+        self._decoded: dict[str, ArticleExtraction] = {}
+        self._stopped = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._decode, args=(items,), name="decode", daemon=True)
+        self._thread.start()
+
+    def _decode(self, items: list[tuple[Document, bytes]]) -> None:
+        try:
+            for doc, payload in items:
+                if self._stopped.is_set():
+                    return
+                self._decoded[doc.id] = decode_extraction(payload, doc)
+        except BaseException as error:  # handed to the caller by result()
+            self._error = error
+
+    def result(self) -> dict[str, ArticleExtraction]:
+        """Each cached extraction decoded, by document id (waits for the thread)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._decoded
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 def _read_again(documents: list[Document], textless: list[int], report: BuildReport, workers: Workers) -> None:

@@ -405,3 +405,46 @@ def test_the_graph_a_state_describes_is_known_by_what_the_file_system_says_of_it
     assert _build(source, copy).rewritten is not None and hashed.count("graph.ttl") == 1
     _build(source, tmp_path / "clean", cache=False)
     assert (copy / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()
+
+
+def test_cached_extractions_are_decoded_while_the_workers_extract_the_new_ones(tmp_path, pool, monkeypatch):
+    """With a pool, a build decodes the cached extractions on a thread while the workers extract the new
+    articles (kg.pipeline._DecodedBeside): the same graph as a clean build; the pool's processes exist before
+    the thread does (forked, not beside a running thread); a failed extraction stops the thread too."""
+    import threading
+
+    import kg.parallel
+    import kg.pipeline
+
+    names = sorted(pool)
+    source = _small(tmp_path, pool, count=40)
+    out = tmp_path / "out"
+    _build(source, out, jobs=2)
+    for name in names[40:60]:  # more than a pool's least number of items
+        (source / name).write_text(pool[name], encoding="utf-8")
+    started = []
+    real = kg.pipeline._DecodedBeside
+
+    def recording(items):
+        started.append((len(items), threading.active_count()))
+        return real(items)
+
+    monkeypatch.setattr(kg.pipeline, "_DecodedBeside", recording)
+    report = _build(source, out, jobs=2)
+    assert started and started[0][0] == report.reused > 0 and report.extracted == 20
+    assert started[0][1] > 1  # the pool's management thread: its processes were started first
+    _build(source, tmp_path / "clean", cache=False)
+    assert (out / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()
+
+    for name in names[:20]:
+        (source / f"z{name}").write_text(pool[name] + "\nAgain.", encoding="utf-8")
+    monkeypatch.setattr(kg.pipeline, "extract_payload", _failing_extraction)
+    threads = threading.active_count()
+    started.clear()
+    with pytest.raises(RuntimeError, match="extraction failed"):
+        _build(source, out, jobs=2)
+    assert started and threading.active_count() <= threads
+
+
+def _failing_extraction(doc):
+    raise RuntimeError(f"{doc.path}: extraction failed")

@@ -49,7 +49,7 @@ from kg.serialize import (
 )
 
 STATE_FILE = "graph-state.pickle"
-STATE_FORMAT = 4
+STATE_FORMAT = 5
 #: A rebuild rewrites blocks only while the owners whose inputs changed are at most this share of all.
 CHANGED_SHARE = 0.3
 #: New subjects' triples past which they are validated on the build's workers rather than in its process.
@@ -206,7 +206,7 @@ def load_state(cache_dir: Path) -> GraphState | None:
             for name in _MAPPINGS:
                 mapping: dict = {}
                 while (piece := pickle.load(handle)) is not None:  # noqa: S301
-                    mapping.update(piece)
+                    mapping.update(_entries_from(piece) if name == "entries" else piece)
                 setattr(state, name, mapping)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
         return None
@@ -217,15 +217,33 @@ def save_state(cache_dir: Path, state: GraphState) -> None:
     """Keep ``state`` in ``cache_dir`` (atomically): the state without its large mappings, then each mapping in
     pieces of :data:`STATE_PIECE` items, each its own pickle, ended by None, written to the file as they are
     made. One pickle of the whole state (~115 MB at 170k articles) was held as bytes, and its memo of every
-    object pickled grew with it: together ~0.4 GB more at the peak of a clean build, which is this moment."""
+    object pickled grew with it: together ~0.4 GB more at the peak of a clean build, which is this moment.
+    The entries go as columns (:func:`_entries_as_columns`)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     with atomic_writer(cache_dir / STATE_FILE) as handle:
         pickle.dump(replace(state, **{name: {} for name in _MAPPINGS}), handle, protocol=pickle.HIGHEST_PROTOCOL)
         for name in _MAPPINGS:
             items = iter(getattr(state, name).items())
             while piece := dict(islice(items, STATE_PIECE)):
-                pickle.dump(piece, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_entries_as_columns(piece) if name == "entries" else piece, handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(None, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _entries_as_columns(entries: dict[str, Entry]) -> tuple:
+    """Entries as the IRIs and a tuple per field: a named tuple pickles through a call per object, which was
+    two thirds of the time spent saving a large state.
+
+    >>> entries = {"urn:a": Entry(0, 10, 7, "", 2, (), frozenset()), "urn:b": Entry(11, 5, 8, "o", 1, (), frozenset())}
+    >>> _entries_from(_entries_as_columns(entries)) == entries
+    True
+    """
+    return tuple(entries), tuple(zip(*entries.values(), strict=True))
+
+
+def _entries_from(columns: tuple) -> dict[str, Entry]:
+    iris, fields = columns
+    return dict(zip(iris, map(Entry._make, zip(*fields, strict=True)), strict=True))
 
 
 def forget_state(cache_dir: Path) -> None:

@@ -89,6 +89,8 @@ def document_key(doc: Document) -> str:
 
 #: Keys looked up by one query (SQLite allows 999 parameters in older builds).
 _KEYS_A_QUERY = 500
+#: From this many keys a lookup reads the whole table once (100k keys: 0.3 s against 0.6-0.85 s by queries).
+_SCAN_FROM = 5_000
 
 _KEY_FIELDS = tuple(f.name for f in fields(Document) if f.name not in _DOC_FIELDS_NOT_IN_KEY)
 
@@ -244,8 +246,21 @@ class ExtractionCache:
 
     def _payloads(self, keys: Iterable[str], table: str) -> Iterator[tuple[str, bytes]]:
         """Each of ``keys`` that has an entry, with its payload, as they are read: a few hundred keys a query
-        (one query per key was a second at 100k articles)."""
+        (one query per key was a second at 100k articles), or from :data:`_SCAN_FROM` keys on, the whole
+        table read once (a rebuild wants nearly all of it; where the table cannot be read through, the keys
+        not found yet are asked for as before)."""
         keys = list(keys)
+        if len(keys) >= _SCAN_FROM:
+            wanted = set(keys)
+            try:
+                for key, checksum, payload in self._db.execute(
+                        f"SELECT key, checksum, payload FROM {table} WHERE version = ?", (self.version,)):
+                    if key in wanted and hashlib.sha256(payload).digest() == checksum:
+                        wanted.discard(key)
+                        yield key, payload
+                return
+            except sqlite3.DatabaseError:
+                keys = [key for key in keys if key in wanted]
         for start in range(0, len(keys), _KEYS_A_QUERY):
             chunk = keys[start:start + _KEYS_A_QUERY]
             try:

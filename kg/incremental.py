@@ -522,7 +522,7 @@ def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previo
     on all its values of the properties the shapes count or compare and on the new or changed ones of those
     they judge value by value."""
     from kg.errors import UserError
-    from kg.validate import check_parts, parts_of
+    from kg.validate import NODE_WEIGHT, check_parts, parts_of
 
     changed_values = new.new_about | set(removed)
     checked: list[tuple[URIRef, dict]] = []
@@ -545,9 +545,10 @@ def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previo
             checked.append((node, by_predicate))
     size = sum(len(objects) for _, by_predicate in checked for objects in by_predicate.values())
     in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
-    # about twice each node's own triples in a fragment; a few parts per worker keep them all busy
-    part_triples = max(PARALLEL_CHECKS // 2, size // workers.jobs) if in_parallel else size * 2 + 1
-    parts = parts_of(_fragments(checked, new, checks, state), part_triples)
+    # about twice each node's own triples in a fragment, and each node's own cost; a part per worker
+    cost = 2 * size + NODE_WEIGHT * len(checked)
+    part_cost = max(PARALLEL_CHECKS // 2, cost // workers.jobs + 1) if in_parallel else cost + 1
+    parts = parts_of(_fragments(checked, new, checks, state), part_cost, NODE_WEIGHT)
     report = check_parts(parts, workers if in_parallel else None)
     if not report.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")

@@ -211,13 +211,16 @@ def test_the_read_cache_keeps_no_text_and_an_article_it_cannot_serve_is_read_aga
     assert report.errors == [(str(lost), "no such file")] and (report.built, report.extracted) == (2, 2)
 
 
-def test_entries_are_looked_up_many_at_a_time_as_one_at_a_time(tmp_path, monkeypatch):
-    """ExtractionCache.get_payloads reads a few hundred keys a query: the same entries as get_payload one by
-    one, across query boundaries, with missing keys, a damaged entry and one of another version left out."""
+@pytest.mark.parametrize("scan_from", [10**9, 1])
+def test_entries_are_looked_up_many_at_a_time_as_one_at_a_time(tmp_path, monkeypatch, scan_from):
+    """ExtractionCache.get_payloads reads a few hundred keys a query, or the whole table for many keys: the
+    same entries as get_payload one by one, across query boundaries, with missing keys, a damaged entry and
+    one of another version left out."""
     import kg.cache
     from kg.cache import ExtractionCache
 
     monkeypatch.setattr(kg.cache, "_KEYS_A_QUERY", 7)
+    monkeypatch.setattr(kg.cache, "_SCAN_FROM", scan_from)
     with ExtractionCache(tmp_path, version="v1") as cache:
         for n in range(40):
             doc = parse_document(f"d{n}", f"d{n}.txt", f"Johann Berger met Hiroshi Tanabe {n} times.")

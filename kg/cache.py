@@ -138,11 +138,13 @@ class EncodedExtractions(Sequence[ArticleExtraction]):
 
     ordered_by_document_id = True
 
-    def __init__(self, items: Iterable[tuple[Document, bytes]],
-                 decoded: dict[str, ArticleExtraction] | None = None) -> None:
+    def __init__(self, items: Iterable[tuple[Document, bytes]], decoded: dict[str, ArticleExtraction] | None = None,
+                 document_keys: dict[str, str] | None = None) -> None:
         self._items = sorted(((doc.without_text(), payload) for doc, payload in items), key=lambda i: i[0].id)
         # extractions decoded already (by document id), each handed on by the first iteration, not held twice
         self._decoded = decoded if decoded is not None else {}
+        #: each document's :func:`document_key` by its id, where the caller had them (a rebuild asks for them)
+        self.document_keys = document_keys if document_keys is not None else {}
 
     def __len__(self) -> int:
         return len(self._items)

@@ -77,13 +77,13 @@ def participants_of(ex: ArticleExtraction, record, person_keys) -> tuple[URIRef,
 
 def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_same,
                   report_owners: dict[str, list[str]] | None = None, previous: dict[str, bytes] | None = None,
-                  grown: set[str] | None = None) -> dict[str, bytes]:
+                  grown: set[str] | None = None, keys: dict[str, str] | None = None) -> dict[str, bytes]:
     """Each owner of the graph of ``decoded`` (in document order) with a digest of everything its subjects
     follow from: an article's document (its cache key: content and what ingestion read; the extraction is
     a function of it for one extractor version, which the state records); a person's mentions in document
     order (article, its key, local id) and ``possiblySame`` links; a set of participants' reports in document
     order (article, its key, the report's position in it). ``report_owners`` gets each article's meeting reports'
-    owners, in order.
+    owners, in order. ``keys``: the documents' keys by id, where the caller has them.
 
     Given the ``previous`` build's digests, ``grown`` gets the persons (keys) that only *gained* mentions, in
     articles new or changed since: their old mentions and links digest as the whole did before. Their blocks
@@ -92,6 +92,7 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
     new mention is in a language labels are tagged with."""
     hashers: dict[str, object] = {}
     digests: dict[str, bytes] = {}
+    keys = keys or {}
     blake2b = hashlib.blake2b
     # a grown person's digest without its new mentions: the digest as it stood at its first new mention,
     # fed the old mentions after it (all of them, in the usual case of new articles sorting last)
@@ -107,7 +108,7 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
 
     for ex in decoded:
         article = ex.document.id
-        key = document_key(ex.document)
+        key = keys.get(article) or document_key(ex.document)
         owner = article_owner(article)
         digests[owner] = digest = blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         new = previous is not None and previous.get(owner) != digest
@@ -389,11 +390,13 @@ def partial_graph(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
 
 
 def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, state: GraphState,
-            previous: Path, staged: Path, workers=None, validate: bool = True) -> Rebuilt | None:
+            previous: Path, staged: Path, workers=None, validate: bool = True,
+            keys: dict[str, str] | None = None) -> Rebuilt | None:
     """Write to ``staged`` the graph of ``decoded`` from the ``previous`` graph.ttl that ``state`` describes
     and the subjects of the owners whose inputs changed; None (nothing written) where that cannot be done
     (shapes that are not local, a graph never validated) or too much changed for it to pay. Raises
-    :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``).
+    :class:`kg.errors.UserError` where the new subjects break the shapes (``validate``). ``keys``: the
+    documents' keys by id, where the caller has them (:func:`owner_digests`).
 
     ``decoded`` (a list) is emptied once the changed owners' subjects are built: every article's extraction
     is most of a rebuild's memory, and validating and writing do not read them."""
@@ -405,7 +408,7 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     about = _About(checks.value_predicates)
     report_owners: dict[str, list[str]] = {}
     grown: set[str] = set()
-    owners = owner_digests(decoded, person_keys, possibly_same, report_owners, state.owners, grown)
+    owners = owner_digests(decoded, person_keys, possibly_same, report_owners, state.owners, grown, keys)
     changed, gone = changed_owners(state, owners)
     if len(changed) + len(gone) > CHANGED_SHARE * max(1, len(owners)):
         return None

@@ -228,7 +228,8 @@ def extract_cached(
         cache.commit()
         report.extracted = len(missing)
         report.stale += cache.prune(keys) + cache.invalidated
-    return EncodedExtractions(((doc, payloads[i]) for i, doc in enumerate(documents)), decoded)
+    return EncodedExtractions(((doc, payloads[i]) for i, doc in enumerate(documents)), decoded,
+                              {doc.id: key for doc, key in zip(documents, keys, strict=True)})
 
 
 class _DecodedBeside:
@@ -310,7 +311,8 @@ def to_graph(
     if notes is not None:
         from kg.incremental import owner_digests
 
-        notes.owners = owner_digests(decoded, person_keys, possibly_same)
+        notes.owners = owner_digests(decoded, person_keys, possibly_same,
+                                     keys=getattr(extractions, "document_keys", None))
         builder = notes.builder = GraphBuilder(person_keys, possibly_same)
     graph = data_graph(_HandedOver(decoded), person_keys, possibly_same, builder)
     if with_ontology:
@@ -404,7 +406,8 @@ def build(
         with report.timed("extract"):
             extractions = extract_cached(documents, out / CACHE_DIR if cache else None, report, workers, extractor)
         report.built = len(documents)
-        inputs = _inputs_digest(documents, validate=validate, html=html, store=store)
+        inputs = _inputs_digest(documents, getattr(extractions, "document_keys", None), validate=validate,
+                                html=html, store=store)
         del documents  # the extractions hold what is needed of them
         if cache and _outputs_current(out, inputs, report, store=store, html=html):
             say("nothing changed since the last build: its outputs stand")
@@ -525,7 +528,8 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     staged = out / STAGED_TURTLE
     try:
         with report.timed("write"):
-            rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate)
+            rebuilt = rebuild(decoded, person_keys, possibly_same, state, target, staged, workers, validate,
+                              getattr(extractions, "document_keys", None))
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
@@ -559,17 +563,19 @@ def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _Stor
 BUILD_RECORD = "last-build.json"
 
 
-def _inputs_digest(documents: Sequence[Document], **options: bool) -> str:
+def _inputs_digest(documents: Sequence[Document], keys: dict[str, str] | None = None, **options: bool) -> str:
     """A digest of everything a build's outputs follow from: each article (its name and what ingestion read
-    of it, in order), the extractor's version (code and data), the ontology and shapes, and the options."""
+    of it, in order: its :func:`kg.cache.document_key`, from ``keys`` by id where there), the extractor's
+    version (code and data), the ontology and shapes, and the options."""
     import hashlib
 
     from kg.cache import extractor_version
     from kg.validate import shapes_version
 
     digest = hashlib.sha256(f"{extractor_version()}\n{shapes_version()}\n{sorted(options.items())}\n".encode())
+    keys = keys or {}
     for doc in documents:
-        digest.update(f"{doc.id}\x1f{document_key(doc)}\n".encode("utf-8", "surrogatepass"))
+        digest.update(f"{doc.id}\x1f{keys.get(doc.id) or document_key(doc)}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

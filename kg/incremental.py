@@ -440,10 +440,15 @@ def rebuild(decoded: Sequence[ArticleExtraction], person_keys, possibly_same, st
     kept = {iri: entry for iri, entry in state.entries.items() if iri not in new.blocks
             and (entry.owner in unchanged if entry.owner else iri in shared)}
     removed = sorted(iri for iri in state.entries if iri not in kept and iri not in new.blocks)
-    if validate:
-        _check(new, removed, checks, state, previous, workers)
-
-    written = _write(previous, staged, state, kept, new, owned, removed)
+    pending = _check(new, removed, checks, state, previous, workers) if validate else None
+    try:
+        written = _write(previous, staged, state, kept, new, owned, removed)  # while the workers check
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if pending is not None:
+        _conforming(pending.result())
     new_state = GraphState(state.version, written.sha256, written.entries, written.fixed, state.fixed_prefixes,
                            state.fixed_triples, owners, {owner: frozenset(found) for owner, found in refs.items()},
                            meetings, state.validated and validate)
@@ -518,14 +523,15 @@ def _read_objects(block: str, checks) -> tuple[dict, int]:
     return by_predicate, sum(len(objects) for objects in sections.values())
 
 
-def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previous: Path, workers) -> None:
-    """Validate what is new of the rendered subjects and raise :class:`kg.errors.UserError` where it breaks the
-    shapes. A new subject is checked whole; one that was in the previous graph (which conformed) only where a
-    property the shapes read of it changed or a value it points to is new or gone (:func:`_narrowed`), and then
-    on all its values of the properties the shapes count or compare and on the new or changed ones of those
-    they judge value by value."""
-    from kg.errors import UserError
-    from kg.validate import NODE_WEIGHT, check_parts, parts_of
+def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previous: Path, workers):
+    """Validate what is new of the rendered subjects: on the ``workers`` where there is enough to check, the
+    verdict started there (:class:`kg.validate.PendingReport`: the caller writes the new graph meanwhile, then
+    :func:`_conforming`), else here, raising :class:`kg.errors.UserError` where the subjects break the
+    shapes (None). A new subject is checked whole; one that was in
+    the previous graph (which conformed) only where a property the shapes read of it changed or a value it
+    points to is new or gone (:func:`_narrowed`), and then on all its values of the properties the shapes
+    count or compare and on the new or changed ones of those they judge value by value."""
+    from kg.validate import NODE_WEIGHT, PendingReport, check_parts, parts_of
 
     changed_values = new.new_about | set(removed)
     checked: list[tuple[URIRef, dict]] = []
@@ -552,7 +558,15 @@ def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previo
     cost = 2 * size + NODE_WEIGHT * len(checked)
     part_cost = max(PARALLEL_CHECKS // 2, cost // workers.jobs + 1) if in_parallel else cost + 1
     parts = parts_of(_fragments(checked, new, checks, state), part_cost, NODE_WEIGHT)
-    report = check_parts(parts, workers if in_parallel else None)
+    if in_parallel:
+        return PendingReport(parts, workers)
+    _conforming(check_parts(parts))
+    return None
+
+
+def _conforming(report) -> None:
+    from kg.errors import UserError
+
     if not report.conforms:
         raise UserError(f"the graph breaks its SHACL shapes; nothing was written\n{report.text()}")
 

@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -231,6 +231,18 @@ class Workers:
         finally:
             if progress:
                 progress.close()
+
+    def submit(self, func: Callable[[Any], Any], item: Any) -> Future:
+        """``func(item)`` on a worker, started now (in the calling process, done before this returns, where
+        there is one job)."""
+        if self.jobs > 1:
+            return self._pool().submit(func, item)
+        done: Future = Future()
+        try:
+            done.set_result(func(item))
+        except Exception as error:
+            done.set_exception(error)
+        return done
 
     def stream(self, func: Callable[[Any], Any], items: Iterable[Any], ahead: int | None = None) -> Iterator[Any]:
         """``func`` over ``items`` (any iterable, read once), results in input order. Items go to the pool

@@ -597,6 +597,25 @@ def check_parts(parts: Iterable[list[tuple[URIRef, list[tuple]]]], workers: Work
     """The verdict on focus nodes given with their fragments (each node with its triples and its values'
     types and schemes, in parts), checked on ``workers`` where given, as they come."""
     outcomes = workers.stream(_check_part, parts) if workers is not None else map(_check_part, parts)
+    return _report(outcomes)
+
+
+class PendingReport:
+    """:func:`check_parts` started on a pool: the caller does other work meanwhile, then asks for the
+    :meth:`result`, or cancels what has not started where it gives up."""
+
+    def __init__(self, parts: Iterable[list[tuple[URIRef, list[tuple]]]], workers: Workers) -> None:
+        self._outcomes = [workers.submit(_check_part, part) for part in parts]
+
+    def result(self) -> ValidationReport:
+        return _report(outcome.result() for outcome in self._outcomes)
+
+    def cancel(self) -> None:
+        for outcome in self._outcomes:
+            outcome.cancel()
+
+
+def _report(outcomes: Iterable[tuple[bool, list, list[str]]]) -> ValidationReport:
     conforms = True
     violations: list[Violation] = []
     texts: list[str] = []

@@ -132,8 +132,11 @@ def test_only_the_new_subjects_are_validated(tmp_path, pool, monkeypatch, in_pla
     assert str(article_iri(Path(sorted(pool)[1]).stem)) not in checked
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_new_subjects_that_break_the_shapes_leave_graph_and_state_as_they_were(tmp_path, pool, monkeypatch,
-                                                                              in_place):
+                                                                              in_place, jobs):
+    """With workers, the new subjects are checked on them while the new graph is written beside (a verdict
+    against them throws that away); in one process, before."""
     import kg.validate
     from kg.errors import UserError
 
@@ -142,14 +145,23 @@ def test_new_subjects_that_break_the_shapes_leave_graph_and_state_as_they_were(t
     _build(source, out)
     before = (out / "graph.ttl").read_bytes(), (out / CACHE_DIR / STATE_FILE).read_bytes()
     real = kg.validate._check_part
-    monkeypatch.setattr(kg.validate, "_check_part", lambda part: (False, [], ["a broken node"]))
+    monkeypatch.setattr(kg.validate, "_check_part", _broken_part)
+    monkeypatch.setattr(kg.incremental, "PARALLEL_CHECKS", 0)  # any size goes to the workers
+    written = []
+    real_write = kg.incremental._write
+    monkeypatch.setattr(kg.incremental, "_write", lambda *args: written.append(1) or real_write(*args))
     (source / sorted(pool)[45]).write_text(pool[sorted(pool)[45]], encoding="utf-8")
     with pytest.raises(UserError, match="breaks its SHACL shapes"):
-        _build(source, out)
+        _build(source, out, jobs=jobs)
+    assert written == ([1] if jobs > 1 else [])
     assert ((out / "graph.ttl").read_bytes(), (out / CACHE_DIR / STATE_FILE).read_bytes()) == before
     assert not list(out.glob(".graph.ttl.*"))
     monkeypatch.setattr(kg.validate, "_check_part", real)
-    assert _build(source, out).rewritten
+    assert _build(source, out, jobs=jobs).rewritten
+
+
+def _broken_part(part):
+    return False, [], ["a broken node"]
 
 
 @pytest.mark.parametrize("case", ["no state", "graph edited", "graph cut short", "state unreadable", "html",

@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import chain
@@ -540,11 +541,16 @@ def _rebuild_in_place(extractions, out: Path, report: BuildReport, workers: Work
     forget_state(cache_dir)  # it describes the graph.ttl about to be replaced
     os.replace(staged, target)
     rebuilt.state.graph_file = file_key(target)
-    save_state(cache_dir, rebuilt.state)
     if not store:
+        save_state(cache_dir, rebuilt.state)
         return rebuilt.graph_sha256
-    patch = _state_patch(rebuilt, cache_dir, store_info(out / STORE_DIR).get("source_sha256") or "", state)
-    return _update_store(out, patch, report, rebuilt.graph_sha256)
+    # the state is saved on a thread while the store is patched (Oxigraph lets go of the interpreter)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        saved = beside.submit(save_state, cache_dir, rebuilt.state)
+        patch = _state_patch(rebuilt, cache_dir, store_info(out / STORE_DIR).get("source_sha256") or "", state)
+        graph_sha256 = _update_store(out, patch, report, rebuilt.graph_sha256)
+        saved.result()
+    return graph_sha256
 
 
 def _state_patch(rebuilt, cache_dir: Path, store_source: str, previous) -> _StorePatch:

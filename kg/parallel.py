@@ -8,9 +8,9 @@ results are taken back **in input order**: the output of a build does not depend
         documents = workers.map(read_article, paths, label="read")
 
 A :class:`Workers` starts its pool on the first ``map`` that is worth it (at least :data:`MIN_PARALLEL_ITEMS`
-items and more than one job) and keeps it for the next stages, so the language data each worker loads on
-first use is loaded once per worker and build. On Linux the pool forks (cheap, the parent's imports are
-shared) unless other threads are running, where forking is unsafe; then it spawns.
+items and more than one job), ``submit`` or ``start``, and keeps it for the next stages, so the language
+data each worker loads on first use is loaded once per worker and build. On Linux the pool forks (cheap,
+the parent's imports are shared) unless other threads are running, where forking is unsafe; then it spawns.
 
 :class:`Progress` is the progress line: redrawn in place on a terminal, a line every
 :data:`Progress.LINE_EVERY_S` seconds otherwise (log files), or handed to a callback.

@@ -55,6 +55,31 @@ def run_build(source: Path, out: Path, options: dict) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def corpus_with_extra(scratch: Path, size: int, seed: int) -> tuple[Path, Path]:
+    """``scratch/corpus-SIZE`` (SIZE generated articles, written unless there) and ``scratch/extra-SIZE``
+    (the 1% more, kept aside), with none of the 1% left in the corpus by an interrupted run."""
+    extra = max(1, size // 100)
+    source, aside = scratch / f"corpus-{size}", scratch / f"extra-{size}"
+    if not source.exists():
+        started = time.perf_counter()
+        paths = generate(size + extra, source, seed=seed)
+        aside.mkdir(exist_ok=True)
+        for path in paths[size:]:
+            path.rename(aside / path.name)
+        print(f"generated {size + extra} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    for path in (aside.iterdir() if aside.is_dir() else ()):
+        (source / path.name).unlink(missing_ok=True)
+    return source, aside
+
+
+def append_result(results: Path, record: dict) -> None:
+    """Append ``record`` to the JSON-lines file ``results``, and print it."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    with results.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+    print(json.dumps(record, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="+", type=int, help="corpus sizes (articles)")
@@ -73,17 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         for size in args.sizes:
-            extra = max(1, size // 100)
-            source, aside = scratch / f"corpus-{size}", scratch / f"extra-{size}"
-            if not source.exists():
-                started = time.perf_counter()
-                paths = generate(size + extra, source, seed=args.seed)
-                aside.mkdir(exist_ok=True)
-                for path in paths[size:]:
-                    path.rename(aside / path.name)
-                print(f"generated {size + extra} articles in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            for path in (aside.iterdir() if aside.is_dir() else ()):  # the 1% an interrupted run left
-                (source / path.name).unlink(missing_ok=True)
+            source, aside = corpus_with_extra(scratch, size, args.seed)
             out = scratch / f"out-{size}"
             shutil.rmtree(out, ignore_errors=True)
             record = {"size": size, "options": options, "corpus_mb": round(
@@ -98,10 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 for path in sorted(aside.iterdir()):
                     (source / path.name).unlink()
                 print(json.dumps(record["incremental_1pct"]), file=sys.stderr)
-            args.results.parent.mkdir(parents=True, exist_ok=True)
-            with args.results.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
-            print(json.dumps(record, indent=2))
+            append_result(args.results, record)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from corpus import generate  # noqa: E402
+from build_scale import append_result, corpus_with_extra  # noqa: E402
 
 import kg.incremental  # noqa: E402
 import kg.pipeline  # noqa: E402
@@ -68,17 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="diplograph-rebuild-"))
     scratch.mkdir(parents=True, exist_ok=True)
-    extra = max(1, args.size // 100)
-    source, aside, out = (scratch / f"{name}-{args.size}" for name in ("corpus", "extra", "rebuild-out"))
+    out = scratch / f"rebuild-out-{args.size}"
     try:
-        if not source.exists():
-            paths = generate(args.size + extra, source, seed=args.seed)
-            aside.mkdir(exist_ok=True)
-            for path in paths[args.size:]:
-                path.rename(aside / path.name)
+        source, aside = corpus_with_extra(scratch, args.size, args.seed)
         added = sorted(aside.iterdir())
-        for path in added:  # what an interrupted run left
-            (source / path.name).unlink(missing_ok=True)
         shutil.rmtree(out, ignore_errors=True)
 
         def build() -> tuple[float, object]:
@@ -106,10 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             build()
         record = {"size": args.size, "added": len(added), "clean_s": round(clean, 2), "rebuilds": runs,
                   "ratio": round(min(run["wall_s"] for run in runs) / clean, 3)}
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        with args.results.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        print(json.dumps(record, indent=2))
+        append_result(args.results, record)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -331,20 +331,8 @@ def block_statements(block: str) -> set[str]:
     >>> sorted(block_statements(block))
     ['<urn:s> a dg:Person .', '<urn:s> dg:x "1" .', '<urn:s> dg:x "2" .', '<urn:s> rdfs:label "a ;" .']
     """
-    lines = block.split("\n")
-    subject = lines[0]
-    statements = set()
-    predicate = ""
-    for line in lines[1:]:
-        if line.startswith("        "):  # one object of a list: "        O ," or "        O ;"
-            statements.add(f"{subject} {predicate} {line[8:-2]} .")
-        elif line.startswith("    "):  # "    P O ;" or "    P" before its list
-            head, _, rest = line[4:].partition(" ")
-            if rest:
-                statements.add(f"{subject} {head} {rest[:-2]} .")
-            else:
-                predicate = head
-    return statements
+    subject, sections = block_sections(block)
+    return {f"{subject} {name} {value} ." for name, values in sections.items() for value in values}
 
 
 def block_sections(block: str) -> tuple[str, dict[str, list[str]]]:

@@ -106,11 +106,14 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
     new_languages: dict[str, set[str]] = {}  # the languages a person was newly mentioned in so far
     not_grown: set[str] = set()
 
-    def feed(owner: str, text: str) -> None:
+    def hasher_of(owner: str):
         hasher = hashers.get(owner)
         if hasher is None:
             hasher = hashers[owner] = blake2b(digest_size=16)
-        hasher.update(text.encode("utf-8", "surrogatepass"))
+        return hasher
+
+    def feed(owner: str, text: str) -> None:
+        hasher_of(owner).update(text.encode("utf-8", "surrogatepass"))
 
     for ex in decoded:
         article = ex.document.id
@@ -122,9 +125,7 @@ def owner_digests(decoded: Sequence[ArticleExtraction], person_keys, possibly_sa
         for local_id in sorted(ex.persons):
             person = person_owner(person_keys[(article, local_id)])
             data = f"{article}\x1f{key}\x1f{local_id}\n".encode("utf-8", "surrogatepass")
-            hasher = hashers.get(person)
-            if hasher is None:
-                hasher = hashers[person] = blake2b(digest_size=16)
+            hasher = hasher_of(person)
             if new:
                 if person not in kept:
                     kept[person] = hasher.copy()
@@ -475,6 +476,7 @@ class _Rendered:
     triples: dict[str, int] = field(default_factory=dict)
     abouts: dict[str, tuple] = field(default_factory=dict)
     objects: dict[str, dict] = field(default_factory=dict)
+    previous: dict[str, str] = field(default_factory=dict)  # a grown subject's old block, read once
     same_block: set[str] = field(default_factory=set)
     new_about: set[str] = field(default_factory=set)
 
@@ -497,7 +499,8 @@ def _render(subjects: list[str], grouped, state: GraphState, about: _About, chec
             before = state.entries.get(subject)
             if subject in grown:
                 source.seek(before.offset)
-                text = grown_block(source.read(before.size).decode("utf-8"), text)
+                rendered.previous[subject] = old = source.read(before.size).decode("utf-8")
+                text = grown_block(old, text)
                 used |= before.prefixes
                 by_predicate, triples = _read_objects(text, checks)
                 rendered.objects[subject] = by_predicate
@@ -552,9 +555,12 @@ def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previo
                 focus = checks.focus.of(by_predicate.get(RDF.type, ()))
                 if focus not in names:
                     names[focus] = {"a" if p == RDF.type else term_text(p, set(), cache): p for p in focus}
-                source.seek(before.offset)
-                by_predicate = _narrowed(by_predicate, source.read(before.size).decode("utf-8"), focus,
-                                         checks.per_value, names[focus], changed_values, cache)
+                old = new.previous.get(iri)
+                if old is None:
+                    source.seek(before.offset)
+                    old = source.read(before.size).decode("utf-8")
+                by_predicate = _narrowed(by_predicate, old, focus, checks.per_value, names[focus], changed_values,
+                                         cache)
                 if by_predicate is None:
                     continue
             checked.append((node, by_predicate))
@@ -701,7 +707,7 @@ def _write(previous: Path, staged: Path, state: GraphState, kept: dict[str, Entr
                         written.changed.append(iri)
                         written.changed_blocks.append(text)
                         if before is not None:
-                            written.previous_blocks[iri] = _block_at(old, before)
+                            written.previous_blocks[iri] = new.previous.get(iri) or _block_at(old, before)
                     used = new.prefixes[iri]
                     written.entries[iri] = Entry(start, len(data), digest, owned.get(iri, ""), new.triples[iri],
                                                  new.abouts[iri], interned.setdefault(used, used))

@@ -231,7 +231,7 @@ class GraphBuilder:
         name keys of every actor (:func:`add_name_keys`)."""
         for iri, by_lang in self.person_forms.items():
             all_forms = [(lang, f) for lang, forms in sorted(by_lang.items()) for f in forms]
-            best = max(all_forms, key=lambda lf: (len(lf[1].split()), lf[1].isascii(), lf[1]))
+            best = max(all_forms, key=lambda lf: label_rank(lf[1]))
             self.g.add((iri, RDFS.label, Literal(best[1])))
             for lang, forms in sorted(by_lang.items()):
                 code = lang if lang in LABEL_LANGS else None
@@ -239,7 +239,7 @@ class GraphBuilder:
                 for alt in forms[1:]:
                     self.g.add((iri, SKOS.altLabel, Literal(alt, lang=code)))
         for tenure in sorted(set(self.g.subjects(RDF.type, DG.Tenure))):
-            seen = sorted(self.g.objects(tenure, DG.observedOn), key=lambda lit: (str(lit), str(lit.datatype)))
+            seen = sorted(self.g.objects(tenure, DG.observedOn), key=observation_rank)
             if seen:
                 self.g.add((tenure, DG.firstObserved, seen[0]))
                 self.g.add((tenure, DG.lastObserved, seen[-1]))
@@ -329,12 +329,21 @@ def _sorted_union(old: list[str], new: list[str]) -> list[str]:
     return merged
 
 
+def label_rank(form: str) -> tuple:
+    """How a person's ``rdfs:label`` is chosen among their forms: the highest (most words, then Latin script)."""
+    return len(form.split()), form.isascii(), form
+
+
+def observation_rank(date: Literal) -> tuple[str, str]:
+    """How a tenure's observations are ordered, for its first and last."""
+    return str(date), str(date.datatype)
+
+
 def _label_order(text: str) -> tuple:
-    """The order in which :meth:`GraphBuilder.finish` chooses a person's ``rdfs:label``, of its text."""
+    """:func:`label_rank` of a label as a block writes it."""
     from kg.serialize import term_from_text
 
-    form = str(term_from_text(text))
-    return len(form.split()), form.isascii(), form
+    return label_rank(str(term_from_text(text)))
 
 
 def _language_tag(text: str) -> str:
@@ -343,11 +352,10 @@ def _language_tag(text: str) -> str:
 
 @lru_cache(maxsize=1 << 12)
 def _observation_order(text: str) -> tuple[str, str]:
-    """The order in which :meth:`GraphBuilder.finish` finds a tenure's first and last observation, of its text."""
+    """:func:`observation_rank` of an observation as a block writes it."""
     from kg.serialize import term_from_text
 
-    date = term_from_text(text)
-    return str(date), str(date.datatype)
+    return observation_rank(term_from_text(text))
 
 
 def _labels(g: Graph, iri: URIRef, item: Entry) -> None:

@@ -317,6 +317,23 @@ def test_topics_of_dyad(stores):
     assert next(r for r in rows if r["notation"] == "energy")["topicLabel"] == "Energy"
 
 
+@pytest.mark.parametrize("backend", ["oxigraph", "rdflib"])
+def test_search_actors_counts_each_actors_meetings_once(stores, backend):
+    """search-actors counts an actor's meetings apart from its labels: as many as the meetings it took part
+    in (planned ones not counted), whatever number of its labels matched, and 0 for an actor in none."""
+    rows = run(stores, "search-actors", backend, text="a")
+    assert len(rows) > 10
+    counts = {}
+    for row in rows:
+        answer = stores[backend].query(
+            "PREFIX dg: <https://w3id.org/diplograph/ontology#> SELECT (COUNT(DISTINCT ?m) AS ?n) "
+            f"WHERE {{ ?m dg:participant <{row['actor']}> ; a dg:Meeting }}")
+        counts[row["actor"]] = (row["meetings"], str(next(iter(answer))[0]))
+    assert all(found == expected for found, expected in counts.values()), counts
+    assert any(found == "0" for found, _ in counts.values()) and any(int(found) > 1 for found, _ in counts.values())
+    assert any(len(row["matchedLabels"].split("; ")) > 1 for row in rows)
+
+
 def test_search_places_articles_planned_possibly_same_summary(stores):
     found = run(stores, "search-actors", text="Лавров")
     assert [r["actorLabel"] for r in found] == ["Sergey Lavrov"]

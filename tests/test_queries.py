@@ -239,6 +239,23 @@ def test_state_interactions(stores):
     }
 
 
+@pytest.mark.parametrize("backend", ["oxigraph", "rdflib"])
+def test_state_interactions_of_one_state_agree_with_every_pair(stores, backend):
+    """Every pair of states is counted once (in the order of their IRIs when no state is given, both ways
+    round when one is), and the pairs of one state are the network's pairs that involve it, with the same
+    counts and dates."""
+    network = run(stores, "state-interactions", backend)
+    pairs = [(r["stateA"], r["stateB"]) for r in network]
+    assert len(pairs) == len(set(pairs)) and not any((b, a) in set(pairs) for a, b in pairs)
+    states = {state for pair in pairs for state in pair}
+    assert len(states) > 3
+    for state in sorted(states):
+        mine = run(stores, "state-interactions", backend, state=state)
+        expected = [r for r in network if state in (r["stateA"], r["stateB"])]
+        assert [{k: v for k, v in r.items() if k != "state"} for r in mine] == \
+            [{k: v for k, v in r.items() if k != "state"} for r in expected], state
+
+
 def test_posts_of_person(stores):
     rows = run(stores, "posts-of-person", person="Murat Nurtleu")
     assert [(r["role"], r["firstObserved"], r["lastObserved"]) for r in rows] == [

@@ -7,7 +7,9 @@ A clean build of N generated articles (html off, store on, SHACL on, all cores; 
 as ``build_scale.py`` writes them, in ``--keep`` where given), then ``--repeat`` cycles of: the 1% added and
 the build run again in place, timed step by step; the 1% removed and the build run again (untimed), which
 brings the output back to the clean build's (a rebuild in place writes a clean build's bytes). No output
-folder is copied, so each timed rebuild starts from a graph.ttl the graph state knows as written.
+folder is copied, so each timed rebuild starts from a graph.ttl the graph state knows as written. Each build
+runs in a process of its own, as ``diplograph build`` does (in the process of an earlier build, forking the
+pool and collecting took longer, and what a fresh process loads on first use was loaded already).
 
 Each step is timed by wrapping the function that does it (``kg.incremental``, ``kg.pipeline``,
 ``kg.validate``: ``_report`` is the wait for the verdict on the new subjects, checked on the workers while
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,14 +60,41 @@ def timed(spent: Counter, name: str, function: Callable) -> Callable:
     return wrapper
 
 
+def timed_build(source: Path, out: Path) -> dict:
+    """One build with its steps timed (in this process: the ``--child`` mode)."""
+    spent: Counter = Counter()
+    for module, name in STEPS:
+        setattr(module, name, timed(spent, name, getattr(module, name)))
+    started = time.perf_counter()
+    report = kg.pipeline.build(source, out, progress=lambda message: None, html=False)
+    wall = time.perf_counter() - started
+    return {"wall_s": round(wall, 2), "in_place": report.rewritten is not None,
+            "stages": {k: round(v, 2) for k, v in report.timings.items()},
+            "steps": {k: round(v, 2) for k, v in sorted(spent.items())}}
+
+
+def build_in_child(source: Path, out: Path) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", str(source), str(out)], capture_output=True,
+                          text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"build failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("size", type=int, help="corpus size (articles)")
+    parser.add_argument("size", type=int, nargs="?", help="corpus size (articles)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="keep the corpus and output in this folder")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "out" / "rebuild_steps.jsonl")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)  # SOURCE OUT: one timed build
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(timed_build(*args.child)))
+        return 0
+    if args.size is None:
+        parser.error("the corpus size is required")
 
     scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="diplograph-rebuild-"))
     scratch.mkdir(parents=True, exist_ok=True)
@@ -74,29 +104,19 @@ def main(argv: list[str] | None = None) -> int:
         added = sorted(aside.iterdir())
         shutil.rmtree(out, ignore_errors=True)
 
-        def build() -> tuple[float, object]:
-            started = time.perf_counter()
-            report = kg.pipeline.build(source, out, progress=lambda message: None, html=False)
-            return time.perf_counter() - started, report
-
-        clean, _ = build()
-        spent: Counter = Counter()
-        for module, name in STEPS:
-            setattr(module, name, timed(spent, name, getattr(module, name)))
+        clean = build_in_child(source, out)["wall_s"]
         runs = []
         for _ in range(args.repeat):
             for path in added:
                 shutil.copy(path, source / path.name)
-            spent.clear()
-            wall, report = build()
-            if report.rewritten is None:
+            run = build_in_child(source, out)
+            if not run.pop("in_place"):
                 raise SystemExit("the rebuild was not in place")
-            runs.append({"wall_s": round(wall, 2), "stages": {k: round(v, 2) for k, v in report.timings.items()},
-                         "steps": {k: round(v, 2) for k, v in sorted(spent.items())}})
-            print(json.dumps(runs[-1]), file=sys.stderr)
+            runs.append(run)
+            print(json.dumps(run), file=sys.stderr)
             for path in added:
                 (source / path.name).unlink()
-            build()
+            build_in_child(source, out)
         record = {"size": args.size, "added": len(added), "clean_s": round(clean, 2), "rebuilds": runs,
                   "ratio": round(min(run["wall_s"] for run in runs) / clean, 3)}
         append_result(args.results, record)

@@ -464,7 +464,9 @@ def local_checks() -> LocalChecks | None:
     return LocalChecks(targets, plan.focus, plan.value_predicates, plan.per_value)
 
 
+@functools.cache
 def _local_plan() -> _Plan | None:
+    """The plan of the shapes' local checks (once a process: each part checked on a worker asked for it)."""
     from kg.ontology import ONTOLOGY_FILES, _triples
 
     ontology = Graph()

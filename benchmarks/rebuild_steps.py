@@ -74,6 +74,7 @@ def timed_build(source: Path, out: Path) -> dict:
 
 
 def build_in_child(source: Path, out: Path) -> dict:
+    """:func:`timed_build` in a fresh process (this script's ``--child`` mode), as ``diplograph build`` runs."""
     done = subprocess.run([sys.executable, __file__, "--child", str(source), str(out)], capture_output=True,
                           text=True, cwd=ROOT)
     if done.returncode != 0:

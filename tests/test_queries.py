@@ -372,6 +372,25 @@ def test_search_places_articles_planned_possibly_same_summary(stores):
     assert summary["Meeting"] == 9 and summary["Person"] == 9 and summary["PlannedMeeting"] == 1
 
 
+@pytest.mark.parametrize("backend", ["oxigraph", "rdflib"])
+def test_possibly_same_reads_each_person_once_with_its_meetings(stores, backend):
+    """possibly-same lists every dg:possiblySame pair with each side's meetings counted apart (the records it
+    took part in), whatever the other side's."""
+    store = stores[backend]
+    rows = run(stores, "possibly-same", backend)
+    pairs = {(str(a), str(b)) for a, b in store.query(
+        "PREFIX dg: <https://w3id.org/diplograph/ontology#> SELECT ?a ?b WHERE { ?a dg:possiblySame ?b }")}
+    assert pairs and {(r["personA"], r["personB"]) for r in rows} == pairs
+
+    def meetings(person: str) -> str:
+        answer = store.query("PREFIX dg: <https://w3id.org/diplograph/ontology#> SELECT (COUNT(DISTINCT ?m) AS ?n) "
+                             f"WHERE {{ ?m dg:participant <{person}> }}")
+        return str(next(iter(answer))[0])
+
+    assert all(r["meetingsA"] == meetings(r["personA"]) and r["meetingsB"] == meetings(r["personB"]) for r in rows)
+    assert any(int(r["meetingsA"]) > 1 or int(r["meetingsB"]) > 1 for r in rows)
+
+
 def test_meeting_card_is_a_graph(stores):
     meeting = run(stores, "meetings-between", a="Ian Borg", b="Murat Nurtleu")[0]["meeting"]
     result = run_named(stores["oxigraph"], resolve_query_name("meeting-card"), {"meeting": URIRef(meeting)})

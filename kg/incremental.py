@@ -60,6 +60,9 @@ STATE_FORMAT = 5
 CHANGED_SHARE = 0.3
 #: New subjects' triples past which they are validated on the build's workers rather than in its process.
 PARALLEL_CHECKS = 20_000
+#: The same where the workers are started (they read and extracted the new articles, and were forked with
+#: pyshacl loaded).
+STARTED_PARALLEL_CHECKS = 2_000
 
 ARTICLE, PERSON, MEETINGS = "a\x1f", "p\x1f", "m\x1f"
 
@@ -565,7 +568,8 @@ def _check(new: _Rendered, removed: list[str], checks, state: GraphState, previo
                     continue
             checked.append((node, by_predicate))
     size = sum(len(objects) for _, by_predicate in checked for objects in by_predicate.values())
-    in_parallel = workers is not None and workers.jobs > 1 and size > PARALLEL_CHECKS
+    in_parallel = workers is not None and workers.jobs > 1 and (
+        size > PARALLEL_CHECKS or (workers.started and size > STARTED_PARALLEL_CHECKS))
     # about twice each node's own triples in a fragment, and each node's own cost; a part per worker
     cost = 2 * size + NODE_WEIGHT * len(checked)
     part_cost = max(PARALLEL_CHECKS // 2, cost // workers.jobs + 1) if in_parallel else cost + 1

@@ -198,15 +198,23 @@ class Workers:
     """A lazily started pool of ``jobs`` processes for ordered maps; a context manager."""
 
     def __init__(self, jobs: int | None = None, say: Callable[[str], None] | None = None,
-                 min_items: int | None = None) -> None:
+                 min_items: int | None = None, before_fork: Callable[[], object] | None = None) -> None:
         self.jobs = resolve_jobs(jobs)
         self.say = say
         self.min_items = MIN_PARALLEL_ITEMS if min_items is None else min_items
+        #: Called in this process just before the pool starts: what every worker would load on first use and
+        #: this process loads too, loaded once and inherited by the forked workers.
+        self.before_fork = before_fork
         self._executor: Executor | None = None
 
     def parallel(self, count: int) -> bool:
         """Whether :meth:`map` over ``count`` items runs in the pool (else in the calling process)."""
         return self.jobs > 1 and count >= max(2, self.min_items)
+
+    @property
+    def started(self) -> bool:
+        """Whether the pool's processes exist."""
+        return self._executor is not None
 
     def start(self) -> None:
         """Start the pool's processes now, not on the first map: a caller about to start a thread of its own
@@ -256,6 +264,8 @@ class Workers:
     def _pool(self) -> Executor:
         """The pool, started on first use; its processes know they are workers (:mod:`kg.collector`)."""
         if self._executor is None:
+            if self.before_fork is not None:
+                self.before_fork()
             self._executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context(),
                                                  initializer=worker_started)
         return self._executor

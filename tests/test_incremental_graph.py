@@ -160,6 +160,32 @@ def test_new_subjects_that_break_the_shapes_leave_graph_and_state_as_they_were(t
     assert _build(source, out, jobs=jobs).rewritten
 
 
+def test_a_small_rebuild_checks_its_new_subjects_on_the_workers_that_extracted_them(tmp_path, pool, monkeypatch,
+                                                                                 in_place):
+    """Where the pool was started for the new articles, their subjects are checked on it while graph.ttl is
+    written from a smaller size (kg.incremental.STARTED_PARALLEL_CHECKS: the workers were forked with pyshacl
+    and the shapes' plan loaded); the graph is a clean build's. With nothing to extract, no pool is started
+    and the check stays in the building process."""
+    import kg.validate
+
+    names = sorted(pool)
+    source = _small(tmp_path, pool, count=40)
+    out = tmp_path / "out"
+    _build(source, out, jobs=2)
+    pending = []
+    real = kg.validate.PendingReport
+    monkeypatch.setattr(kg.validate, "PendingReport", lambda *args: pending.append(1) or real(*args))
+    monkeypatch.setattr(kg.incremental, "STARTED_PARALLEL_CHECKS", 0)  # these 20 articles' subjects are fewer
+    for name in names[40:60]:  # more than a pool's least number of items
+        (source / name).write_text(pool[name], encoding="utf-8")
+    report = _build(source, out, jobs=2)
+    assert report.rewritten and report.extracted == 20 and pending == [1]
+    _build(source, tmp_path / "clean", cache=False)
+    assert (out / "graph.ttl").read_bytes() == (tmp_path / "clean" / "graph.ttl").read_bytes()
+    (source / names[59]).unlink()
+    assert _build(source, out, jobs=2).rewritten and pending == [1]
+
+
 def _broken_part(part):
     return False, [], ["a broken node"]
 

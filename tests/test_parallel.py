@@ -102,6 +102,26 @@ def test_small_inputs_stay_in_process(monkeypatch):
         assert list(workers.map(_slow_square, range(5))) == [0, 1, 4, 9, 16]
 
 
+def test_what_the_workers_need_is_loaded_once_before_the_pool_forks():
+    """``before_fork`` runs in the calling process just before the pool starts, once; the workers inherit what
+    it loaded. Without a pool (one job, or too few items) it is not called."""
+    calls = []
+    with Workers(jobs=2, min_items=1, before_fork=lambda: calls.append(Workers)) as workers:
+        assert calls == [] and not workers.started
+        assert list(workers.map(_module_loaded, ["kg.parallel", "kg.errors"])) == [True, True]
+        assert calls == [Workers] and workers.started
+        assert list(workers.map(_slow_square, [2, 3])) == [4, 9] and calls == [Workers]
+    for jobs, items in ((1, range(40)), (2, range(3))):
+        with Workers(jobs=jobs, before_fork=lambda: calls.append("again")) as workers:
+            assert len(list(workers.map(_slow_square, items))) == len(items)
+            assert not workers.started
+    assert calls == [Workers]
+
+
+def _module_loaded(name):
+    return name in sys.modules
+
+
 def test_jobs_resolution():
     assert resolve_jobs(None) == resolve_jobs(0) == kg.parallel.available_cores() >= 1
     assert resolve_jobs(2) == 2

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +50,28 @@ print(json.dumps({
 
 
 def run_build(source: Path, out: Path, options: dict) -> dict:
-    completed = subprocess.run([sys.executable, "-c", _CHILD, str(source), str(out), json.dumps(options)],
-                               capture_output=True, text=True, cwd=ROOT)
+    return run_child(["-c", _CHILD, str(source), str(out), json.dumps(options)])
+
+
+def run_child(arguments: list[str]) -> dict:
+    """A build in a fresh Python process (``arguments`` after the interpreter's name), as ``diplograph build``
+    runs: the JSON object its last line of output is."""
+    completed = subprocess.run([sys.executable, *arguments], capture_output=True, text=True, cwd=ROOT)
     if completed.returncode != 0:
         raise SystemExit(f"build failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def extra_added(source: Path, aside: Path) -> Iterator[None]:
+    """The 1% kept aside (``corpus_with_extra``) copied into the corpus for the body, removed after it (not
+    where the body fails: ``corpus_with_extra`` clears what an interrupted run left)."""
+    added = sorted(aside.iterdir())
+    for path in added:
+        shutil.copy(path, source / path.name)
+    yield
+    for path in added:
+        (source / path.name).unlink()
 
 
 def corpus_with_extra(scratch: Path, size: int, seed: int) -> tuple[Path, Path]:
@@ -106,12 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             record["clean"] = run_build(source, out, options)
             print(json.dumps(record["clean"]), file=sys.stderr)
             if not args.no_incremental:
-                for path in sorted(aside.iterdir()):
-                    shutil.copy(path, source / path.name)
-                record["incremental_1pct"] = run_build(source, out, options)
+                with extra_added(source, aside):
+                    record["incremental_1pct"] = run_build(source, out, options)
                 record["incremental_ratio"] = round(record["incremental_1pct"]["wall_s"] / record["clean"]["wall_s"], 3)
-                for path in sorted(aside.iterdir()):
-                    (source / path.name).unlink()
                 print(json.dumps(record["incremental_1pct"]), file=sys.stderr)
             append_result(args.results, record)
     finally:

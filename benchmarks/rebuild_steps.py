@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from build_scale import append_result, corpus_with_extra  # noqa: E402
+from build_scale import append_result, corpus_with_extra, extra_added, run_child  # noqa: E402
 
 import kg.incremental  # noqa: E402
 import kg.pipeline  # noqa: E402
@@ -75,11 +74,7 @@ def timed_build(source: Path, out: Path) -> dict:
 
 def build_in_child(source: Path, out: Path) -> dict:
     """:func:`timed_build` in a fresh process (this script's ``--child`` mode), as ``diplograph build`` runs."""
-    done = subprocess.run([sys.executable, __file__, "--child", str(source), str(out)], capture_output=True,
-                          text=True, cwd=ROOT)
-    if done.returncode != 0:
-        raise SystemExit(f"build failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child([__file__, "--child", str(source), str(out)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,23 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     out = scratch / f"rebuild-out-{args.size}"
     try:
         source, aside = corpus_with_extra(scratch, args.size, args.seed)
-        added = sorted(aside.iterdir())
         shutil.rmtree(out, ignore_errors=True)
 
         clean = build_in_child(source, out)["wall_s"]
         runs = []
         for _ in range(args.repeat):
-            for path in added:
-                shutil.copy(path, source / path.name)
-            run = build_in_child(source, out)
+            with extra_added(source, aside):
+                run = build_in_child(source, out)
             if not run.pop("in_place"):
                 raise SystemExit("the rebuild was not in place")
             runs.append(run)
             print(json.dumps(run), file=sys.stderr)
-            for path in added:
-                (source / path.name).unlink()
             build_in_child(source, out)
-        record = {"size": args.size, "added": len(added), "clean_s": round(clean, 2), "rebuilds": runs,
+        record = {"size": args.size, "added": len(list(aside.iterdir())), "clean_s": round(clean, 2), "rebuilds": runs,
                   "ratio": round(min(run["wall_s"] for run in runs) / clean, 3)}
         append_result(args.results, record)
     finally:

@@ -60,8 +60,8 @@ STATE_FORMAT = 5
 CHANGED_SHARE = 0.3
 #: New subjects' triples past which they are validated on the build's workers rather than in its process.
 PARALLEL_CHECKS = 20_000
-#: The same where the workers are started (they read and extracted the new articles, and were forked with
-#: pyshacl loaded).
+#: The same where the workers are started (they read and extracted the new articles, and were forked with the
+#: shapes' plan worked out).
 STARTED_PARALLEL_CHECKS = 2_000
 
 ARTICLE, PERSON, MEETINGS = "a\x1f", "p\x1f", "m\x1f"

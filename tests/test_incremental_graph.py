@@ -163,8 +163,8 @@ def test_new_subjects_that_break_the_shapes_leave_graph_and_state_as_they_were(t
 def test_a_small_rebuild_checks_its_new_subjects_on_the_workers_that_extracted_them(tmp_path, pool, monkeypatch,
                                                                                  in_place):
     """Where the pool was started for the new articles, their subjects are checked on it while graph.ttl is
-    written from a smaller size (kg.incremental.STARTED_PARALLEL_CHECKS: the workers were forked with pyshacl
-    and the shapes' plan loaded); the graph is a clean build's. With nothing to extract, no pool is started
+    written from a smaller size (kg.incremental.STARTED_PARALLEL_CHECKS: the workers were forked with the
+    shapes' plan worked out); the graph is a clean build's. With nothing to extract, no pool is started
     and the check stays in the building process."""
     import kg.validate
 
